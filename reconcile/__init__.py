@@ -1,0 +1,1 @@
+"""SIGE attendance reconciliation: load, reconcile, sync. Imports no Streamlit."""

@@ -1,0 +1,290 @@
+"""The database schema: SQLAlchemy 2 typed ORM models.
+
+Every school-owned row carries its ``rbd`` so a sostenedor's schools share one
+database. Schema changes go through the migrations in ``migrations/``.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names so migrations behave the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+# Day states (DESIGN.md "Day states").
+SIN_REGISTRO = "sin_registro"
+POR_SINCRONIZAR = "por_sincronizar"
+EN_PROCESO = "en_proceso"
+SINCRONIZADO = "sincronizado"
+ERROR = "error"
+DAY_STATES = (SIN_REGISTRO, POR_SINCRONIZAR, EN_PROCESO, SINCRONIZADO, ERROR)
+
+# Student identifier kinds (reconcile.rut).
+DEFINITIVE = "definitive"
+PROVISIONAL = "provisional"
+INVALID = "invalid"
+
+
+class Establishment(Base):
+    __tablename__ = "establishment"
+
+    rbd: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    dgv_rbd: Mapped[str | None] = mapped_column(String(1))
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(100))
+    comuna: Mapped[str | None] = mapped_column(String(100))
+    # Convenio credentials: stored to be sent to SIGE, never shown back in full.
+    cliente_id: Mapped[str | None] = mapped_column(String(100))
+    convenio_id: Mapped[str | None] = mapped_column(String(100))
+    convenio_token: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Course(Base):
+    __tablename__ = "course"
+    __table_args__ = (UniqueConstraint("rbd", "year", "cod_ense", "cod_grado", "letra"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    cod_ense: Mapped[int] = mapped_column(Integer)
+    cod_grado: Mapped[int] = mapped_column(Integer)
+    letra: Mapped[str] = mapped_column(String(5))
+    desc_grado: Mapped[str | None] = mapped_column(String(100))
+
+    @property
+    def code(self) -> str:
+        """The course as the CLI names it: ``ENSE-GRADO-LETRA``, e.g. ``110-1-A``."""
+        return f"{self.cod_ense}-{self.cod_grado}-{self.letra}"
+
+
+class Student(Base):
+    """One identifier as a school's sources write it. A provisional IPE in the Libro
+    and the definitive RUN in SIGE are two rows until a RutCorrection links them."""
+
+    __tablename__ = "student"
+    __table_args__ = (UniqueConstraint("rbd", "rut"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"), index=True)
+    rut: Mapped[str] = mapped_column(String(40))  # canonical BODY-DV (wrong digit kept)
+    run: Mapped[int | None] = mapped_column(BigInteger)  # body; None when unparseable
+    dv: Mapped[str | None] = mapped_column(String(1))
+    kind: Mapped[str] = mapped_column(String(12))  # definitive / provisional / invalid
+    nombres: Mapped[str | None] = mapped_column(String(200))
+    ape_paterno: Mapped[str | None] = mapped_column(String(100))
+    ape_materno: Mapped[str | None] = mapped_column(String(100))
+    full_name: Mapped[str | None] = mapped_column(String(300))  # as the Libro writes it
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    gender: Mapped[str | None] = mapped_column(String(1))
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # sige_nomina / libro
+    filename: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_added: Mapped[int] = mapped_column(Integer, default=0)
+    rows_changed: Mapped[int] = mapped_column(Integer, default=0)
+    rows_removed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Enrolment(Base):
+    """A student enrolled in a course according to SIGE's nómina."""
+
+    __tablename__ = "enrolment"
+    __table_args__ = (UniqueConstraint("course_id", "student_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
+    incorporated_on: Mapped[date | None] = mapped_column(Date)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)  # not enrolled from this date on
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+
+    course: Mapped[Course] = relationship()
+    student: Mapped[Student] = relationship()
+
+
+class AttendanceMark(Base):
+    """One mark from the Libro Digital. ``hour`` 0 means the source gave no class hour;
+    when hours are given, the 2nd hour is the one that counts for the subsidy."""
+
+    __tablename__ = "attendance_mark"
+    __table_args__ = (UniqueConstraint("course_id", "student_id", "day", "hour"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    hour: Mapped[int] = mapped_column(Integer, default=0)
+    present: Mapped[bool] = mapped_column(Boolean)
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+
+
+class CourseDay(Base):
+    """The unit the user sees: one course on one date, with its sync state."""
+
+    __tablename__ = "course_day"
+    __table_args__ = (
+        UniqueConstraint("course_id", "day"),
+        Index("ix_course_day_rbd_day", "rbd", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    day: Mapped[date] = mapped_column(Date)
+    marks_hash: Mapped[str | None] = mapped_column(String(64))  # hash of the current marks
+    state: Mapped[str] = mapped_column(String(20), default=SIN_REGISTRO)
+    cause: Mapped[str | None] = mapped_column(String(40))
+    sent_hash: Mapped[str | None] = mapped_column(String(64))  # what the pending send carried
+    synced_hash: Mapped[str | None] = mapped_column(String(64))  # what SIGE accepted
+    ticket: Mapped[str | None] = mapped_column(String(100))
+    sige_messages: Mapped[list[Any] | None] = mapped_column(JSON)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    course: Mapped[Course] = relationship()
+
+
+class SyncJob(Base):
+    """A durable request to send one (course, date) to SIGE, worked by a worker."""
+
+    __tablename__ = "sync_job"
+    __table_args__ = (Index("ix_sync_job_state_next", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    day: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    payload_hash: Mapped[str | None] = mapped_column(String(64))
+    ticket: Mapped[str | None] = mapped_column(String(100))
+    requested_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RutCorrection(Base):
+    """An approved provisional -> definitive (or mistyped -> right) identifier."""
+
+    __tablename__ = "rut_correction"
+    __table_args__ = (Index("ix_rut_correction_rbd_from", "rbd", "from_rut"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"))
+    from_rut: Mapped[str] = mapped_column(String(40))  # as the Libro has it
+    to_rut: Mapped[str] = mapped_column(String(40))  # as SIGE has it
+    reason: Mapped[str] = mapped_column(String(20))  # provisional / check_digit / name
+    confidence: Mapped[float | None]
+    approved_by: Mapped[str] = mapped_column(String(100))
+    approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    schools: Mapped[list[UserSchool]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def rbds(self) -> list[int]:
+        return sorted(s.rbd for s in self.schools)
+
+
+class UserSchool(Base):
+    """A user's scope: the schools they may see (a sostenedor has many)."""
+
+    __tablename__ = "user_school"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"), primary_key=True)
+
+
+class Setting(Base):
+    """Configuration (DESIGN.md keys). ``rbd`` 0 holds the global value."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    rbd: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditLog(Base):
+    """Append-only: who did what, when, to which school, course or day."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    username: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(60))
+    rbd: Mapped[int | None] = mapped_column(Integer, index=True)
+    course: Mapped[str | None] = mapped_column(String(30))
+    day: Mapped[date | None] = mapped_column(Date)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+@event.listens_for(AuditLog, "before_update")
+@event.listens_for(AuditLog, "before_delete")
+def _audit_is_append_only(mapper, connection, target) -> None:  # noqa: ANN001
+    raise PermissionError("audit_log es solo de agregado: no se modifica ni se borra")

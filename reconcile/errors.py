@@ -1,0 +1,16 @@
+"""Errors meant for users: Spanish, one reason per line, never a stack trace."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class UserError(Exception):
+    """Bad input or a refused action. The CLI prints each reason and exits 2."""
+
+    def __init__(self, reasons: str | Iterable[str]):
+        self.reasons = [reasons] if isinstance(reasons, str) else list(reasons)
+        super().__init__("\n".join(self.reasons))
+
+
+class PermissionDenied(UserError):
+    """The user's role or school scope does not allow the action."""
