@@ -5,7 +5,7 @@ database. Schema changes go through the migrations in ``migrations/``.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -21,9 +21,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    TypeDecorator,
     event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from reconcile.clock import SANTIAGO, as_santiago
 
 # Stable constraint names so migrations behave the same on SQLite and PostgreSQL.
 NAMING = {
@@ -33,6 +36,27 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class AwareDateTime(TypeDecorator):
+    """Instants stored in UTC, returned aware in America/Santiago, on every backend
+    (SQLite keeps no offset; this keeps DST changes from shifting stored times)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201
+        if value is None:
+            return None
+        utc = as_santiago(value).astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(SANTIAGO)
 
 
 class Base(DeclarativeBase):
@@ -66,7 +90,7 @@ class Establishment(Base):
     cliente_id: Mapped[str | None] = mapped_column(String(100))
     convenio_id: Mapped[str | None] = mapped_column(String(100))
     convenio_token: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
 
 
 class Course(Base):
@@ -117,7 +141,7 @@ class ImportBatch(Base):
     filename: Mapped[str] = mapped_column(String(300))
     sha256: Mapped[str] = mapped_column(String(64))
     username: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     rows_added: Mapped[int] = mapped_column(Integer, default=0)
     rows_changed: Mapped[int] = mapped_column(Integer, default=0)
@@ -179,8 +203,8 @@ class CourseDay(Base):
     synced_hash: Mapped[str | None] = mapped_column(String(64))  # what SIGE accepted
     ticket: Mapped[str | None] = mapped_column(String(100))
     sige_messages: Mapped[list[Any] | None] = mapped_column(JSON)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     course: Mapped[Course] = relationship()
 
@@ -201,12 +225,12 @@ class SyncJob(Base):
     ticket: Mapped[str | None] = mapped_column(String(100))
     requested_by: Mapped[str | None] = mapped_column(String(100))
     claimed_by: Mapped[str | None] = mapped_column(String(100))
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    next_attempt_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    deadline_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
 
 class RutCorrection(Base):
@@ -222,9 +246,9 @@ class RutCorrection(Base):
     reason: Mapped[str] = mapped_column(String(20))  # provisional / check_digit / name
     confidence: Mapped[float | None]
     approved_by: Mapped[str] = mapped_column(String(100))
-    approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    approved_at: Mapped[datetime] = mapped_column(AwareDateTime())
     revoked_by: Mapped[str | None] = mapped_column(String(100))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
 
 class User(Base):
@@ -236,9 +260,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(300))
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(AwareDateTime())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
 
     schools: Mapped[list[UserSchool]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
@@ -266,7 +290,7 @@ class Setting(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     rbd: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     value: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime())
 
 
 class AuditLog(Base):
@@ -275,7 +299,7 @@ class AuditLog(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(AwareDateTime(), index=True)
     username: Mapped[str | None] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(60))
     rbd: Mapped[int | None] = mapped_column(Integer, index=True)

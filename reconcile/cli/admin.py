@@ -1,0 +1,153 @@
+"""Administration commands: init-db, demo, user add|passwd|list, config set|get|list."""
+from __future__ import annotations
+
+import getpass
+import sys
+
+from sqlalchemy.exc import OperationalError
+
+from reconcile import auth, settings
+from reconcile.db import database_url, transaction, upgrade
+from reconcile.db.engine import describe_url
+from reconcile.errors import UserError
+
+
+def register(commands) -> None:  # noqa: ANN001
+    init = commands.add_parser("init-db", help="crea o actualiza la base de datos")
+    init.set_defaults(handler=init_db)
+
+    demo = commands.add_parser("demo", help="crea el establecimiento de demostración")
+    demo.add_argument("--seed", type=int, default=2026, help="semilla (misma semilla, mismos datos)")
+    demo.add_argument("--if-empty", action="store_true",
+                      help="no hace nada si la base ya tiene algún establecimiento")
+    demo.set_defaults(handler=run_demo)
+
+    user = commands.add_parser("user", help="usuarios").add_subparsers(
+        dest="user_command", metavar="ACCIÓN")
+    user.required = True
+    add = user.add_parser("add", help="crea un usuario")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=list(auth.ROLES))
+    add.add_argument("--rbd", required=True, type=int, action="append",
+                     help="establecimiento (repetible para un sostenedor)")
+    add.add_argument("--display-name")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="lee la contraseña de la entrada estándar")
+    add.set_defaults(handler=user_add)
+    passwd = user.add_parser("passwd", help="cambia la contraseña")
+    passwd.add_argument("name")
+    passwd.add_argument("--password-stdin", action="store_true")
+    passwd.set_defaults(handler=user_passwd)
+    user.add_parser("list", help="lista los usuarios").set_defaults(handler=user_list)
+
+    config = commands.add_parser("config", help="configuración").add_subparsers(
+        dest="config_command", metavar="ACCIÓN")
+    config.required = True
+    set_ = config.add_parser("set", help="fija un valor")
+    set_.add_argument("key")
+    set_.add_argument("value")
+    set_.add_argument("--rbd", type=int, help="solo para ese establecimiento")
+    set_.set_defaults(handler=config_set)
+    get = config.add_parser("get", help="muestra un valor")
+    get.add_argument("key")
+    get.add_argument("--rbd", type=int)
+    get.set_defaults(handler=config_get)
+    list_ = config.add_parser("list", help="muestra todas las claves")
+    list_.add_argument("--rbd", type=int)
+    list_.set_defaults(handler=config_list)
+
+
+def migrated() -> None:
+    """Every command but init-db expects the schema; create or update it on the way."""
+    try:
+        upgrade()
+    except OperationalError as error:
+        raise UserError(f"No se pudo abrir la base de datos {describe_url(database_url())}: "
+                        f"{type(error.orig).__name__}. Revise DATABASE_URL.") from None
+
+
+def init_db(_args) -> int:  # noqa: ANN001
+    migrated()
+    print(f"Base de datos lista: {describe_url(database_url())}")
+    return 0
+
+
+def run_demo(args) -> int:  # noqa: ANN001
+    from reconcile.demo.build import build_demo  # imported here: heavy and only for this command
+
+    migrated()
+    build_demo(seed=args.seed, only_if_empty=args.if_empty, out=sys.stdout)
+    return 0
+
+
+def read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise UserError("No se recibió ninguna contraseña por la entrada estándar.")
+        return password
+    if not sys.stdin.isatty():
+        raise UserError("Sin terminal: use --password-stdin para entregar la contraseña.")
+    first = getpass.getpass("Contraseña: ")
+    if first != getpass.getpass("Repita la contraseña: "):
+        raise UserError("Las contraseñas no coinciden.")
+    return first
+
+
+def user_add(args) -> int:  # noqa: ANN001
+    migrated()
+    password = read_password(args.password_stdin)
+    with transaction() as session:
+        user = auth.add_user(session, args.name, args.role, args.rbd, password, args.display_name)
+    print(f"Usuario {user.username} creado ({user.role_label}, RBD "
+          f"{', '.join(map(str, user.rbds))}).")
+    return 0
+
+
+def user_passwd(args) -> int:  # noqa: ANN001
+    migrated()
+    password = read_password(args.password_stdin)
+    with transaction() as session:
+        auth.set_password(session, args.name, password)
+    print(f"Contraseña de {args.name} actualizada.")
+    return 0
+
+
+def user_list(_args) -> int:  # noqa: ANN001
+    migrated()
+    with transaction() as session:
+        users = auth.list_users(session)
+    if not users:
+        print("No hay usuarios.")
+    for user in users:
+        print(f"{user.username:20} {user.role_label:32} RBD {', '.join(map(str, user.rbds))}")
+    return 0
+
+
+def config_set(args) -> int:  # noqa: ANN001
+    migrated()
+    with transaction() as session:
+        stored = settings.set_value(session, args.key, args.value, args.rbd)
+    where = f" (RBD {args.rbd})" if args.rbd else ""
+    print(f"{args.key}{where} = {settings.display_value(args.key, stored)}")
+    return 0
+
+
+def config_get(args) -> int:  # noqa: ANN001
+    migrated()
+    with transaction() as session:
+        value = settings.get_value(session, args.key, args.rbd)
+    print(settings.display_value(args.key, value))
+    return 0
+
+
+def config_list(args) -> int:  # noqa: ANN001
+    migrated()
+    with transaction() as session:
+        for name, key in settings.KEYS.items():
+            value = settings.get_value(session, name, args.rbd)
+            print(f"{name:36} {settings.display_value(name, value):28} {key.help}")
+        for name, value in sorted(settings.calendar_values(session, args.rbd).items()):
+            if name.startswith(settings.CLOSE_PREFIX):
+                print(f"{name:36} {value:28} Cierre de la declaración de ese mes")
+    return 0

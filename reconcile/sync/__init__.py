@@ -1,0 +1,1 @@
+"""Sync: rules, job queue, day states, worker loop."""
