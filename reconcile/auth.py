@@ -184,6 +184,26 @@ def _hasher_dummy_verify(password: str) -> None:
         pass
 
 
+def login(username: str, password: str, clock: Clock | None = None,
+          url: str | None = None) -> AuthUser:
+    """Authenticate in a session of its own, so a failure is counted (and audited)
+    even though the login is refused."""
+    from reconcile.audit import record
+    from reconcile.db.engine import session_factory
+
+    clock = clock or default_clock()
+    with session_factory(url)() as session:
+        try:
+            user = authenticate(session, username, password, clock)
+        except LoginFailed:
+            record(session, clock, username.strip().lower()[:100], "login_rechazado")
+            session.commit()
+            raise
+        record(session, clock, user.username, "login")
+        session.commit()
+        return user
+
+
 def authorize(user: AuthUser, action: str, rbd: int | None = None) -> None:
     """Raise PermissionDenied, in Spanish, unless ``user`` may do ``action`` at ``rbd``."""
     if user.role not in PERMISSIONS[action]:

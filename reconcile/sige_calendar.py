@@ -172,12 +172,13 @@ def _parse_hhmm(value: str, key: str) -> time:
     raise UserError(f"{key}: «{value}» no es una hora válida (use HH:MM, p. ej. 17:00).")
 
 
-def _chile_holidays(region: str | None) -> holidays.HolidayBase:
+def _chile_holidays(region: str | None, key: str | None = None) -> holidays.HolidayBase:
     try:
         return holidays.country_holidays("CL", subdiv=region, language="es")
     except NotImplementedError:
         known = ", ".join(holidays.CL.subdivisions)
-        raise UserError(f"Región «{region}» desconocida para los feriados de Chile (use una de: {known}).") from None
+        where = f"{key}: " if key else ""
+        raise UserError(f"{where}Región «{region}» desconocida para los feriados de Chile (use una de: {known}).") from None
 
 
 class SigeCalendar:
@@ -237,7 +238,10 @@ class SigeCalendar:
                     try:
                         month = Month.parse(suffix)
                     except ValueError:
-                        raise UserError(f"{key}: «{suffix}» no es un mes AAAA-MM (p. ej. calendar.close.2026-11).") from None
+                        raise UserError(
+                            f"{key}: «{suffix}» no es un mes AAAA-MM (p. ej. calendar.close.2026-11); "
+                            f"valor «{value}» no usado."
+                        ) from None
                     close = validate_close_value(value, key)
                     problem = _close_out_of_place(month, close)
                     if problem:
@@ -249,7 +253,7 @@ class SigeCalendar:
                     kwargs["close_time"] = _parse_hhmm(value, key)
                 elif key == REGION_KEY and (value or "").strip():
                     region = value.strip().upper()
-                    _chile_holidays(region)
+                    _chile_holidays(region, key)
                     kwargs["region"] = region
             except UserError as error:
                 problems.extend(error.reasons)

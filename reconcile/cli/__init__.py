@@ -18,6 +18,7 @@ from reconcile.errors import UserError
 # Command modules, in the order they appear in --help.
 COMMAND_MODULES = [
     "reconcile.cli.admin",
+    "reconcile.cli.sige",
 ]
 
 log = logging.getLogger("reconcile")

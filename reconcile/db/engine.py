@@ -24,9 +24,13 @@ def describe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    url = url or database_url()
+    """One engine (and pool) per URL; None means the current ``DATABASE_URL``."""
+    return _engine_for(url or database_url())
+
+
+@lru_cache(maxsize=16)
+def _engine_for(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

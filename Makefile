@@ -1,0 +1,38 @@
+# Two commands: `make run` (set up and start) and `make test` (set up and run the suite).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PORT   ?= 8501
+HOST   ?= 127.0.0.1
+
+.PHONY: setup run test bench db demo clean
+
+$(STAMP): requirements.txt requirements-test.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Se necesita Python 3.11 o más nuevo")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-test.txt
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+db: setup
+	@$(PY) -m reconcile init-db
+
+demo: db
+	@$(PY) -m reconcile demo --if-empty
+
+run: demo
+	@echo "Panel: http://$(HOST):$(PORT)  (Ctrl-C para detener)"
+	@$(PY) -m streamlit run dashboard.py --server.headless true --server.address $(HOST) \
+		--server.port $(PORT) --browser.gatherUsageStats false
+
+test: setup
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,26 @@
+"""Streamlit entry point: page config, login, role, navigation over pages/."""
+import streamlit as st
+
+from reconcile.db import upgrade
+from ui import context
+from ui.login import login_page
+
+st.set_page_config(page_title="Asistencia SIGE", page_icon="📋", layout="wide")
+
+
+@st.cache_resource
+def _migrated() -> bool:
+    upgrade()  # the schema is always current before any page reads it
+    return True
+
+
+_migrated()
+user = context.current_user()
+if user is None:
+    navigation = st.navigation([st.Page(login_page, title="Ingresar", icon="🔑")],
+                               position="hidden")
+else:
+    navigation = st.navigation([
+        st.Page("pages/inicio.py", title="Inicio", icon="🏫", default=True),
+    ])
+navigation.run()

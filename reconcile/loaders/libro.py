@@ -1,0 +1,548 @@
+"""Libro Digital attendance: the long table and the wide monthly Control de Subvenciones.
+
+Long: one row per student, course, date and (optionally) class hour, with a mark.
+Wide: a header block (RBD, Curso, Tipo de enseñanza, Mes), then one row per
+student and one column per day (``•`` present, ``X`` absent, blank = no record).
+Both become one canonical frame, validated in one pass; nothing is written here.
+Courses are matched against a ``CourseCatalog`` built from SIGE's nómina.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from reconcile import rut as rutlib
+from reconcile.loaders.courses import CourseCatalog
+from reconcile.loaders.errors import RowError, file_error, sort_errors
+from reconcile.loaders.headers import Column, find_header
+from reconcile.loaders.identifiers import join_rut, parse_ruts
+from reconcile.loaders.report import Reporter, also_rows
+from reconcile.loaders.sources import RawSheet, SourceProblem, kind_of, read_bytes, read_sheets
+from reconcile.loaders.values import (
+    MONTHS_ES,
+    cell_text,
+    fold,
+    header_key,
+    is_blank,
+    is_formula,
+    map_unique,
+    parse_date,
+    parse_hour,
+    parse_int,
+    parse_mark,
+    parse_month,
+    parse_rbd,
+)
+
+LONG = "larga"
+WIDE = "mensual"
+
+LONG_COLUMNS = [
+    Column("rbd", "RBD", ()),
+    Column("course", "Curso", ("Nombre Curso", "Curso Nombre", "Nivel")),
+    Column("cod_ense", "Cod Tipo Enseñanza", ("Código Tipo Enseñanza", "Tipo Enseñanza",
+                                              "Cod Ense", "CodigoTipoEnsenanza")),
+    Column("cod_grado", "Cod Grado", ("Código Grado", "CodigoGrado")),
+    Column("letra", "Letra Curso", ("Letra",)),
+    Column("rut", "RUT", ("RUN", "RUT Alumno", "RUN Alumno", "RUT Estudiante", "Rut Estudiante")),
+    Column("dv", "DV", ("Dígito Verificador", "Dígito Ver.")),
+    Column("full_name", "Nombre", ("Nombre Alumno", "Alumno", "Estudiante", "Nombre Completo",
+                                   "Nombre Estudiante")),
+    Column("day", "Fecha", ("Fecha Asistencia", "Día", "Fecha Clase")),
+    Column("hour", "Hora", ("Hora de Clase", "Bloque", "Hora Pedagógica", "Hora Clase")),
+    Column("mark", "Asistencia", ("Estado", "Marca", "Registro", "Presente", "Asistencia Alumno")),
+]
+LONG_LABELS = {c.field: c.label for c in LONG_COLUMNS}
+WIDE_COLUMNS = [c for c in LONG_COLUMNS if c.field in ("rut", "dv", "full_name")]
+_BLOCK_KEYS = {
+    "rbd": "rbd", "curso": "course", "tipodeensenanza": "cod_ense", "tipoensenanza": "cod_ense",
+    "codtipoensenanza": "cod_ense", "codigotipoensenanza": "cod_ense", "ensenanza": "cod_ense",
+    "mes": "month", "periodo": "month", "ano": "year", "anio": "year", "agno": "year",
+    "letra": "letra", "letracurso": "letra",
+}
+_BLOCK_LABELS = {"rbd": "RBD", "course": "Curso", "cod_ense": "Tipo de enseñanza",
+                 "month": "Mes", "year": "Año", "letra": "Letra"}
+FRAME_COLUMNS = ["row", "rbd", "cod_ense", "cod_grado", "letra", "rut", "run", "dv", "kind",
+                 "full_name", "day", "hour", "present", "course_id", "year", "sheet"]
+# Raw mark records, one per mark, both layouts (labels name columns in messages).
+_RAW = ["row", "sheet", "rbd", "course", "cod_ense", "cod_grado", "letra", "rut", "full_name",
+        "day", "day_label", "hour", "mark", "mark_label"]
+
+
+@dataclass
+class LibroFile:
+    filename: str
+    frame: pd.DataFrame
+    errors: list[RowError] = field(default_factory=list)
+    month: tuple[int, int] | None = None  # (year, month)
+    layout: str | None = None  # "larga" or "mensual"
+    rbds: set[int] = field(default_factory=set)  # every RBD the file names
+    rows_read: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def empty_frame() -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=object) for name in FRAME_COLUMNS})
+
+
+def read_libro(path: Path | str | None, courses: CourseCatalog, data: bytes | None = None,
+               filename: str | None = None, *, rbd: int | None = None,
+               provisional_min_body: int = rutlib.DEFAULT_PROVISIONAL_MIN_BODY) -> LibroFile:
+    """Read Libro Digital attendance (.csv or .xlsx, long or wide). ``rbd`` is the
+    school to assume when the file does not say (else the catalog's only school)."""
+    name = filename or (Path(path).name if path is not None else "libro")
+    if rbd is None and len(courses.rbds) == 1:
+        rbd = next(iter(courses.rbds))
+    reporter = Reporter(name)
+    try:
+        data, name = read_bytes(path, data, filename)
+        reporter.file = name
+        if kind_of(data, name) == "xml":
+            raise SourceProblem(file_error(name, "se esperaba una planilla .csv o .xlsx"))
+        sheets = read_sheets(data, name)
+        parts, layout, month = _records(sheets, reporter, rbd)
+    except SourceProblem as problem:
+        return LibroFile(name, empty_frame(), [problem.error])
+    raw = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=_RAW)
+    frame, month, rbds = _validate(raw, reporter, courses, rbd, month, layout,
+                                   provisional_min_body)
+    return LibroFile(name, frame, sort_errors(reporter.errors), month, layout, rbds,
+                     rows_read=len(raw))
+
+
+def _records(sheets: list[RawSheet], reporter: Reporter, rbd: int | None):
+    parts, layouts, months = [], set(), set()
+    several = len(sheets) > 1
+    for sheet in sheets:
+        sheet_name = sheet.name if several else None
+        long_header = find_header(sheet.top, LONG_COLUMNS, {"rut", "day", "mark"}, minimum=3)
+        if long_header and {"rut", "day", "mark"} <= long_header.positions.keys():
+            parts.append(_long_records(sheet, long_header, reporter, sheet_name))
+            layouts.add(LONG)
+            continue
+        wide = _wide_header(sheet.top)
+        if wide is not None:
+            part, month = _wide_records(sheet, wide, reporter, sheet_name)
+            if part is not None:
+                parts.append(part)
+            if month:
+                months.add(month)
+            layouts.add(WIDE)
+            continue
+        if long_header:  # looks like a long table with columns missing
+            for missing in ("rut", "day", "mark"):
+                if missing not in long_header.positions:
+                    reporter.add(long_header.row_number, LONG_LABELS[missing], None,
+                                 "falta esta columna en el encabezado", sheet_name)
+            layouts.add(LONG)
+    if not layouts:
+        raise SourceProblem(file_error(reporter.file, "no se reconoce el formato: se espera una "
+                                       "tabla con RUT, Fecha y Asistencia, o una planilla "
+                                       "mensual con una columna por día"))
+    layout = LONG if layouts == {LONG} else WIDE if layouts == {WIDE} else "mixta"
+    month = next(iter(months)) if len(months) == 1 else None
+    return parts, layout, month
+
+
+# ---- long table ---------------------------------------------------------------------
+
+def _long_records(sheet: RawSheet, header, reporter: Reporter, sheet_name) -> pd.DataFrame:
+    pos, written = header.positions, header.written
+    has_codes = {"cod_ense", "cod_grado", "letra"} <= pos.keys()
+    if "course" not in pos and not has_codes:
+        reporter.add(header.row_number, "Curso", None, "falta la columna del curso (Curso, o "
+                     "Cod Tipo Enseñanza, Cod Grado y Letra Curso)", sheet_name)
+    body = sheet.body(header.index)
+    n = len(body)
+
+    def get(field_name: str) -> np.ndarray:
+        position = pos.get(field_name)
+        if position is None or position not in body.columns:
+            return np.full(n, None, dtype=object)
+        return body[position].to_numpy(dtype=object)
+
+    course = get("course")
+    if not has_codes and "course" in pos and "letra" in pos:
+        # "1° Básico" and "A" in separate columns
+        course = np.asarray([f"{cell_text(c)} {cell_text(l)}" for c, l in
+                             zip(course, get("letra"))], dtype=object)
+    out = pd.DataFrame({
+        "row": body.index.to_numpy(), "sheet": sheet_name, "rbd": get("rbd"),
+        "course": course if "course" in pos else np.full(n, None, dtype=object),
+        "cod_ense": get("cod_ense") if has_codes else np.full(n, None, dtype=object),
+        "cod_grado": get("cod_grado") if has_codes else np.full(n, None, dtype=object),
+        "letra": get("letra") if has_codes else np.full(n, None, dtype=object),
+        "rut": _rut_texts(get("rut"), get("dv")) if "dv" in pos else get("rut"),
+        "full_name": get("full_name"), "day": get("day"),
+        "day_label": written.get("day", "Fecha"), "hour": get("hour"),
+        "mark": get("mark"), "mark_label": written.get("mark", "Asistencia"),
+    })
+    out.attrs["labels"] = {f: written.get(f, LONG_LABELS[f]) for f in LONG_LABELS}
+    return out
+
+
+def _rut_texts(bodies: np.ndarray, dvs: np.ndarray) -> np.ndarray:
+    return np.asarray([join_rut(b, d) for b, d in zip(bodies, dvs)], dtype=object)
+
+
+# ---- wide monthly sheet -------------------------------------------------------------
+
+@dataclass
+class _Wide:
+    header_index: int
+    positions: dict[str, int]
+    written: dict[str, str]
+    days: dict[int, object]  # column position -> day number (int) or date
+    day_labels: dict[int, str]
+
+
+def _wide_header(top: list[list[object]]) -> _Wide | None:
+    from reconcile.loaders.headers import match_row
+
+    for index, row in enumerate(top):
+        positions, written = match_row(row, WIDE_COLUMNS)
+        if "rut" not in positions:
+            continue
+        days, labels = {}, {}
+        for position, cell in enumerate(row):
+            if position in positions.values():
+                continue
+            value = _day_header(cell)
+            if value is not None:
+                days[position], labels[position] = value, cell_text(cell)
+        if days:
+            return _Wide(index, positions, written, days, labels)
+    return None
+
+
+def _day_header(cell: object) -> int | date | None:
+    if isinstance(cell, date):
+        return cell if not hasattr(cell, "date") else cell.date()
+    text = cell_text(cell)
+    if re.fullmatch(r"\d{1,2}", text) and 1 <= int(text) <= 31:
+        return int(text)
+    return None
+
+
+def _block(top: list[list[object]], upto: int) -> dict[str, tuple[object, int]]:
+    """Header-block values above the table: label cell, then the next non-blank cell
+    (or ``Label: value`` in one cell). Returns field -> (value, row number)."""
+    found: dict[str, tuple[object, int]] = {}
+    for index, row in enumerate(top[:upto]):
+        cells = [c for c in row if not is_blank(c)]
+        if not cells:
+            continue
+        first = cell_text(cells[0])
+        label, _, inline = first.partition(":")
+        key = _BLOCK_KEYS.get(header_key(label))
+        if key is None or key in found:
+            continue
+        value = inline.strip() if inline.strip() else (cells[1] if len(cells) > 1 else None)
+        found[key] = (value, index + 1)
+    return found
+
+
+def _wide_records(sheet: RawSheet, wide: _Wide, reporter: Reporter, sheet_name):
+    block = _block(sheet.top, wide.header_index)
+    month = None
+    if "month" in block:
+        value, row = block["month"]
+        month, reason = parse_month(value)
+        if month is None and fold(cell_text(value)) in MONTHS_ES and "year" in block:
+            year, _ = parse_int(block["year"][0], 2000, 2100, "el año")
+            if year:
+                month, reason = (year, MONTHS_ES[fold(cell_text(value))]), None
+        if reason:
+            reporter.add(row, "Mes", value, reason, sheet_name)
+    elif any(isinstance(v, int) for v in wide.days.values()):
+        reporter.add(None, "Mes", None, "falta el mes en el encabezado de la planilla "
+                     "(por ejemplo «Mes: 2026-11»)", sheet_name)
+    if "course" not in block:
+        reporter.add(None, "Curso", None, "falta el curso en el encabezado de la planilla "
+                     "(por ejemplo «Curso: 1° Básico A»)", sheet_name)
+    body = sheet.body(wide.header_index)
+    if body.empty:
+        return None, month
+    label_positions = [p for p in (wide.positions.get("rut"), wide.positions.get("full_name"), 0)
+                       if p is not None and p in body.columns]
+    totals = np.zeros(len(body), dtype=bool)
+    for p in label_positions:
+        totals |= body[p].map(lambda v: fold(cell_text(v)).startswith("total")).to_numpy(bool)
+    body = body.loc[~totals]
+    positions = [p for p in wide.days if p in body.columns]
+    cells = body[positions].to_numpy(dtype=object) if positions else np.empty((len(body), 0))
+    filled = ~np.frompyfunc(is_blank, 1, 1)(cells).astype(bool) if cells.size else \
+        np.zeros(cells.shape, dtype=bool)
+    student_i, day_j = np.nonzero(filled)
+    rows = body.index.to_numpy()[student_i]
+    ruts = body[wide.positions["rut"]].to_numpy(dtype=object)
+    if "dv" in wide.positions:
+        ruts = _rut_texts(ruts, body[wide.positions["dv"]].to_numpy(dtype=object))
+    names = body[wide.positions["full_name"]].to_numpy(dtype=object) \
+        if "full_name" in wide.positions else np.full(len(body), None, dtype=object)
+    days = np.full(len(positions), None, dtype=object)
+    day_problems: dict[int, str] = {}
+    for j, position in enumerate(positions):
+        value = wide.days[position]
+        if isinstance(value, date):
+            if month and (value.year, value.month) != month:
+                day_problems[j] = _outside(month)
+            days[j] = value
+        elif month:
+            try:
+                days[j] = date(month[0], month[1], value)
+            except ValueError:
+                day_problems[j] = (f"fecha fuera del mes del archivo: {_month_es(month)} no "
+                                   f"tiene día {value}")
+    labels = np.asarray([wide.day_labels[p] for p in positions], dtype=object)
+    def header_value(key: str) -> object:
+        return block[key][0] if key in block else None
+    out = pd.DataFrame({
+        "row": rows, "sheet": sheet_name, "rbd": header_value("rbd"),
+        "course": _wide_course(block), "cod_ense": header_value("cod_ense"),
+        "cod_grado": None, "letra": None, "rut": ruts[student_i], "full_name": names[student_i],
+        "day": days[day_j] if len(positions) else None,
+        "day_label": labels[day_j] if len(positions) else None,
+        "hour": None, "mark": cells[student_i, day_j],
+        "mark_label": labels[day_j] if len(positions) else None,
+    })
+    if day_problems:
+        bad = np.asarray([j in day_problems for j in day_j], dtype=bool)
+        reasons = np.asarray([day_problems.get(j) for j in day_j], dtype=object)
+        reporter.column(rows, labels[day_j], cells[student_i, day_j], reasons,
+                        np.full(len(rows), sheet_name, dtype=object))
+        out = out.loc[~bad]
+    out.attrs["labels"] = {"rbd": "RBD", "course": "Curso", "cod_ense": "Tipo de enseñanza",
+                           "rut": wide.written.get("rut", "RUT"), "full_name": "Nombre",
+                           "hour": "Hora"}
+    out.attrs["wide"] = True
+    return out, month
+
+
+def _wide_course(block: dict) -> str | None:
+    if "course" not in block:
+        return None
+    course = cell_text(block["course"][0])
+    if "letra" in block:
+        course = f"{course} {cell_text(block['letra'][0])}"
+    return course
+
+
+def _month_es(month: tuple[int, int]) -> str:
+    names = {v: k for k, v in MONTHS_ES.items() if k != "setiembre"}
+    return f"{names[month[1]]} de {month[0]}"
+
+
+def _outside(month: tuple[int, int]) -> str:
+    return f"fecha fuera del mes del archivo ({_month_es(month)})"
+
+
+# ---- validation (both layouts) ------------------------------------------------------
+
+def _guarded(parser):
+    def parse(value: object):
+        if is_formula(value):
+            return None, "la celda contiene una fórmula: pegue solo valores"
+        return parser(value)
+    return parse
+
+
+def _cod_ense_hint(value: object):
+    match = re.match(r"\s*(\d{1,3})\b", cell_text(value))
+    return (int(match.group(1)) if match else None), None
+
+
+def _required_mark(value: object):
+    present, reason = parse_mark(value)
+    if present is None and reason is None:
+        return None, "falta la marca de asistencia"
+    return present, reason
+
+
+def _validate(raw: pd.DataFrame, reporter: Reporter, catalog: CourseCatalog,
+              default_rbd: int | None, month: tuple[int, int] | None, layout: str | None,
+              min_body: int):
+    """Raw mark records -> (canonical frame, month, RBDs named); problems to reporter."""
+    rbds: set[int] = set()
+    if raw.empty:
+        if not reporter.errors:
+            reporter.add(None, None, None, "el archivo no tiene marcas de asistencia")
+        return empty_frame(), month, rbds
+    labels = {**LONG_LABELS, "rbd": "RBD", "course": "Curso"}
+    n = len(raw)
+    rows = raw["row"].to_numpy()
+    sheets = raw["sheet"].to_numpy(dtype=object)
+    bad = np.zeros(n, dtype=bool)
+
+    def report(key: str, values: pd.Series | np.ndarray, reasons: np.ndarray,
+               label: str | np.ndarray | None = None) -> None:
+        nonlocal bad
+        shown = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else values
+        bad |= reporter.column(rows, label if label is not None else labels[key], shown,
+                               reasons, sheets)
+
+    out = pd.DataFrame({"row": rows, "sheet": sheets})
+    # RBD
+    if raw["rbd"].notna().any():
+        values, reasons = map_unique(raw["rbd"], _guarded(parse_rbd))
+        if default_rbd is not None:
+            blank = pd.isna(values) & pd.isna(reasons)
+            values = np.where(blank, default_rbd, values)
+            reasons = np.where(blank, None, reasons)
+        report("rbd", raw["rbd"], reasons)
+        out["rbd"] = values
+    elif default_rbd is not None:
+        out["rbd"] = default_rbd
+    else:
+        reporter.add(None, "RBD", None, "el archivo no indica el RBD del establecimiento: "
+                     "agregue la columna RBD")
+        out["rbd"] = None
+    rbds = {int(v) for v in pd.unique(out["rbd"].dropna())}
+    # Dates and the file's month
+    if layout == LONG or not raw.attrs.get("wide"):
+        days, reasons = map_unique(raw["day"], _guarded(_required_date))
+        report("day", raw["day"], reasons, raw["day_label"].to_numpy(dtype=object))
+    else:
+        days = raw["day"].to_numpy(dtype=object)
+    out["day"] = days
+    if month is None:
+        month = _most_common_month(out["day"])
+    if month is not None:
+        day_series = pd.Series(days, dtype=object)
+        known = day_series.notna().to_numpy()
+        outside = np.zeros(n, dtype=bool)
+        if known.any():
+            stamps = pd.to_datetime(day_series[known])
+            outside[known] = ((stamps.dt.year != month[0]) | (stamps.dt.month != month[1])
+                              ).to_numpy()
+        reasons = np.where(outside, _outside(month), None)
+        report("day", raw["day"], reasons, raw["day_label"].to_numpy(dtype=object))
+    # Hour and mark
+    hours, reasons = map_unique(raw["hour"], _guarded(parse_hour))
+    report("hour", raw["hour"], reasons)
+    out["hour"] = hours
+    present, reasons = map_unique(raw["mark"], _guarded(_required_mark))
+    report("mark", raw["mark"], reasons, raw["mark_label"].to_numpy(dtype=object))
+    out["present"] = present
+    # RUT
+    ruts, reasons = parse_ruts(raw["rut"], min_body)
+    report("rut", raw["rut"], reasons, raw.attrs.get("labels", {}).get("rut", "RUT"))
+    for key in ("rut", "run", "dv", "kind"):
+        out[key] = ruts[key].to_numpy()
+    out["full_name"] = map_unique(raw["full_name"], lambda v: (" ".join(cell_text(v).split())
+                                                               or None, None))[0]
+    # Course
+    _resolve_courses(raw, out, catalog, month, report)
+    bad_rows = bad
+    frame = out.loc[~bad_rows]
+    frame = _duplicates_and_conflicts(frame, reporter)
+    frame = frame.assign(hour=frame["hour"].astype(int), present=frame["present"].astype(bool))
+    return frame[FRAME_COLUMNS].reset_index(drop=True), month, rbds
+
+
+def _required_date(value: object):
+    if is_blank(value):
+        return None, "falta la fecha"
+    return parse_date(value)
+
+
+def _most_common_month(days: pd.Series) -> tuple[int, int] | None:
+    counts = Counter((d.year, d.month) for d in pd.unique(days.dropna()) for _ in [0])
+    if not counts:
+        return None
+    weights = days.dropna().map(lambda d: (d.year, d.month)).value_counts()
+    top = weights.max()
+    return min(m for m, c in weights.items() if c == top)
+
+
+def _resolve_courses(raw: pd.DataFrame, out: pd.DataFrame, catalog: CourseCatalog,
+                     month: tuple[int, int] | None, report) -> None:
+    """Match each row's course (by codes or by name) against SIGE's courses of that
+    school and year, once per distinct combination."""
+    year_of_file = month[0] if month else None
+    years = pd.Series([d.year if d is not None else year_of_file for d in pd.unique(out["day"])],
+                      dtype=object)
+    day_year = dict(zip(pd.unique(out["day"]), years))
+    out["year"] = out["day"].map(day_year).astype(object)
+    uses_codes = raw["cod_grado"].notna().any()
+    if uses_codes:
+        keys = pd.DataFrame({"rbd": out["rbd"], "year": out["year"], "a": raw["cod_ense"],
+                             "b": raw["cod_grado"], "c": raw["letra"]})
+        label = "Cod Grado"
+    else:
+        keys = pd.DataFrame({"rbd": out["rbd"], "year": out["year"], "a": raw["course"],
+                             "b": raw["cod_ense"], "c": None})
+        label = raw.attrs.get("labels", {}).get("course", "Curso")
+    keys = keys.astype(object).where(keys.notna(), None)
+    codes = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy()
+    unique = keys.drop_duplicates()
+    n_unique = len(unique)
+    ids = np.empty(n_unique, dtype=object)
+    found_codes = np.empty((n_unique, 3), dtype=object)
+    reasons = np.empty(n_unique, dtype=object)
+    shown = np.empty(n_unique, dtype=object)
+    for i, (rbd, year, a, b, c) in enumerate(unique.itertuples(index=False)):
+        course, reason = None, None
+        if rbd is None or year is None:
+            reason = None  # already reported (RBD or date)
+        elif uses_codes:
+            ense, r1 = parse_int(a, 1, 999, "el código de tipo de enseñanza")
+            grado, r2 = parse_int(b, 0, 99, "el código de grado")
+            letra = cell_text(c).upper()
+            shown[i] = f"{cell_text(a)}-{cell_text(b)}-{letra}"
+            if r1 or r2 or not letra:
+                reason = r1 or r2 or "falta la letra del curso"
+            else:
+                course = catalog.by_codes(int(rbd), int(year), ense, grado, letra)
+                if course is None:
+                    _, reason = catalog.resolve(int(rbd), int(year), shown[i])
+        else:
+            text = cell_text(a)
+            shown[i] = text
+            if not text:
+                reason = "falta el curso"
+            else:
+                hint = _cod_ense_hint(b)[0] if b is not None else None
+                course, reason = catalog.resolve(int(rbd), int(year), text, hint)
+        reasons[i] = reason
+        if course is not None:
+            ids[i] = course.id
+            found_codes[i] = (course.cod_ense, course.cod_grado, course.letra)
+    report("course", shown[codes], reasons[codes], label)
+    out["course_id"] = ids[codes]
+    out["cod_ense"] = found_codes[codes, 0]
+    out["cod_grado"] = found_codes[codes, 1]
+    out["letra"] = found_codes[codes, 2]
+
+
+def _duplicates_and_conflicts(frame: pd.DataFrame, reporter: Reporter) -> pd.DataFrame:
+    """Exact repeats count once; two different marks for the same student, date and
+    hour are an error naming both rows."""
+    frame = frame.drop_duplicates(subset=["course_id", "rut", "day", "hour", "present"])
+    key = ["rut", "day", "hour"]
+    clash = frame.duplicated(subset=key, keep=False)
+    if not clash.any():
+        return frame
+    suspects = frame.loc[clash]
+    mixed = suspects.groupby(key, sort=False)["present"].transform("nunique") > 1
+    for _, group in suspects.loc[mixed].groupby(key, sort=False):
+        ordered = group.sort_values("row")
+        first = ordered.iloc[0]
+        for _, other in ordered.iloc[1:].iterrows():
+            if other["present"] == first["present"]:
+                continue
+            reporter.add(int(other["row"]), "Asistencia", "Presente" if other["present"]
+                         else "Ausente",
+                         f"marca contradictoria: la fila {int(first['row'])} registra "
+                         f"{'Presente' if first['present'] else 'Ausente'} para el mismo "
+                         f"estudiante, fecha y hora", other["sheet"])
+    return frame

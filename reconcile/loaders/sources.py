@@ -1,0 +1,197 @@
+"""Bytes -> sheets of raw cells: .xlsx (every sheet), .csv (sniffed), with limits.
+
+A ``RawSheet`` exposes its first rows (to find a header row below a title block)
+and, once the header is known, the body as a DataFrame of raw cells whose index
+is the row number the user sees in Excel or a text editor. Formulas are read as
+their text (``=...``), never evaluated nor taken from a cached result.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from reconcile.loaders.errors import MAX_FILE_BYTES, MAX_SHEET_ROWS, RowError, file_error
+from reconcile.loaders.values import is_blank
+
+TOP_ROWS = 40  # the header row must be within the first rows of a sheet
+_DELIMITERS = (";", ",", "\t", "|")
+
+
+class SourceProblem(Exception):
+    """A file that cannot be read at all; carries the file-level RowError."""
+
+    def __init__(self, error: RowError):
+        super().__init__(str(error))
+        self.error = error
+
+
+@dataclass
+class RawSheet:
+    name: str | None
+    top: list[list[object]]  # the first TOP_ROWS rows, row i is sheet row i + 1
+    _rows: list[tuple] | None = None  # xlsx: every row
+    _csv: dict | None = None  # csv: how to read the body with pandas
+    extra: dict = field(default_factory=dict)
+
+    def body(self, header_index: int) -> pd.DataFrame:
+        """Rows below ``header_index`` (0-based), columns by position, index = sheet row
+        number; rows with no value at all are dropped."""
+        if self._rows is not None:
+            rows = self._rows[header_index + 1:]
+            width = max((len(r) for r in rows), default=0)
+            frame = pd.DataFrame.from_records(rows, columns=range(width)) if rows else \
+                pd.DataFrame(columns=range(width))
+            frame = frame.astype(object)
+        else:
+            frame = _read_csv_body(self._csv, header_index)
+        frame.index = pd.RangeIndex(header_index + 2, header_index + 2 + len(frame))
+        return _drop_empty(frame)
+
+
+def _drop_empty(frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    # Only rows whose first cell is blank can be wholly blank: check those alone (fast).
+    first = frame[frame.columns[0]]
+    candidates = frame.loc[first.isna() | first.astype(str).str.strip().eq("")]
+    if candidates.empty:
+        return frame
+    blank = candidates.apply(lambda row: all(is_blank(v) for v in row), axis=1)
+    return frame.drop(index=blank[blank].index)
+
+
+def read_bytes(path: Path | str | None, data: bytes | None, filename: str | None) -> tuple[bytes, str]:
+    """The file's bytes and the name used in messages; refuses files over the limit
+    before reading them."""
+    name = filename or (Path(path).name if path is not None else "archivo")
+    if data is None:
+        if path is None:
+            raise SourceProblem(file_error(name, "no se indicó un archivo"))
+        target = Path(path)
+        if not target.is_file():
+            raise SourceProblem(file_error(name, "no existe el archivo o no se puede leer"))
+        if target.stat().st_size > MAX_FILE_BYTES:
+            raise SourceProblem(file_error(name, _too_big(target.stat().st_size)))
+        data = target.read_bytes()
+    if len(data) > MAX_FILE_BYTES:
+        raise SourceProblem(file_error(name, _too_big(len(data))))
+    if not data.strip():
+        raise SourceProblem(file_error(name, "el archivo está vacío"))
+    return data, name
+
+
+def _too_big(size: int) -> str:
+    return (f"el archivo pesa {size / 1_048_576:.1f} MB y el máximo es "
+            f"{MAX_FILE_BYTES // 1_048_576} MB: divídalo (por ejemplo, por curso o por mes)")
+
+
+def kind_of(data: bytes, name: str) -> str:
+    """'xlsx', 'xml' or 'csv', by content first and extension second."""
+    lower = name.lower()
+    if data[:4] == b"PK\x03\x04":
+        return "xlsx"
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or lower.endswith(".xls"):
+        raise SourceProblem(file_error(name, "el formato Excel antiguo (.xls) no se admite: "
+                                             "guárdelo como .xlsx o .csv"))
+    head = data[:200].lstrip(codecs.BOM_UTF8).lstrip()
+    if head.startswith(b"<") or lower.endswith(".xml"):
+        return "xml"
+    return "csv"
+
+
+def read_sheets(data: bytes, name: str) -> list[RawSheet]:
+    kind = kind_of(data, name)
+    if kind == "xlsx":
+        return _xlsx_sheets(data, name)
+    if kind == "csv":
+        return [_csv_sheet(data, name)]
+    raise SourceProblem(file_error(name, "se esperaba una planilla .xlsx o .csv"))
+
+
+def _xlsx_sheets(data: bytes, name: str) -> list[RawSheet]:
+    import openpyxl  # uses defusedxml for the workbook's XML when it is installed
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as problem:
+        raise SourceProblem(file_error(name, "no se pudo abrir como planilla .xlsx "
+                                             f"({type(problem).__name__})")) from None
+    sheets = []
+    try:
+        for sheet in book.worksheets:
+            declared = sheet.max_row or 0
+            if declared > MAX_SHEET_ROWS + TOP_ROWS:
+                raise SourceProblem(file_error(name, _too_many_rows(sheet.title)))
+            rows = []
+            for row in sheet.iter_rows(values_only=True):
+                rows.append(row)
+                if len(rows) > MAX_SHEET_ROWS + TOP_ROWS:
+                    raise SourceProblem(file_error(name, _too_many_rows(sheet.title)))
+            while rows and all(is_blank(v) for v in rows[-1]):
+                rows.pop()
+            top = [list(r) for r in rows[:TOP_ROWS]]
+            sheets.append(RawSheet(sheet.title, top, _rows=rows))
+    finally:
+        book.close()
+    return sheets
+
+
+def _too_many_rows(title: str) -> str:
+    return (f"la hoja «{title}» tiene más de {MAX_SHEET_ROWS:,} filas".replace(",", ".")
+            + ": divídala en archivos más pequeños")
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Sniff the encoding: UTF-8 with BOM, UTF-8, else Windows-1252 (Latin-1 plus
+    the bullet ``•`` and typographic quotes that Excel writes)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    """The delimiter that splits the most of the first lines into the most fields."""
+    best, best_score = ";", -1
+    for delimiter in _DELIMITERS:
+        counts = sorted(len(next(csv.reader([line], delimiter=delimiter))) - 1
+                        for line in lines if line.strip())
+        if not counts:
+            continue
+        score = counts[len(counts) // 2] * 1000 + counts[-1]  # median first, then max
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _csv_sheet(data: bytes, name: str) -> RawSheet:
+    text, encoding = decode(data)
+    head_lines = text[:200_000].splitlines()[:TOP_ROWS]
+    delimiter = _sniff_delimiter(head_lines)
+    top = [list(row) for row in csv.reader(head_lines, delimiter=delimiter)]
+    return RawSheet(None, top, _csv={"text": text, "sep": delimiter, "name": name})
+
+
+def _read_csv_body(spec: dict, header_index: int) -> pd.DataFrame:
+    try:
+        return pd.read_csv(io.StringIO(spec["text"]), sep=spec["sep"], header=None,
+                           skiprows=header_index + 1, dtype=str, keep_default_na=False,
+                           na_filter=False, skip_blank_lines=False, quotechar='"',
+                           engine="c").astype(object)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+    except pd.errors.ParserError as problem:
+        raise SourceProblem(file_error(spec["name"], "el archivo CSV tiene filas con más "
+                                       f"columnas que el encabezado ({problem})")) from None

@@ -1,0 +1,65 @@
+"""The dashboard's login, logout, wrong password and lock-out, through AppTest."""
+from __future__ import annotations
+
+import pytest
+
+from tests.app_helpers import app, log_in, make_school, make_user
+
+
+@pytest.fixture
+def school(db_url, clock, monkeypatch):
+    monkeypatch.setenv("RECONCILE_NOW", clock.now().isoformat())
+    make_school(db_url, clock)
+    make_user(db_url, "director", "director", [24875])
+    return db_url
+
+
+def texts(at) -> str:
+    parts = [el.value for el in (*at.title, *at.markdown, *at.caption, *at.error, *at.warning)]
+    parts += [m.value for m in at.metric]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_every_page_starts_at_the_login(school):
+    at = app().run()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["Usuario", "Contraseña"]
+    assert "Escuela Los Aromos" not in texts(at)
+
+
+def test_director_logs_in_and_sees_the_school_and_sige_month(school):
+    at = log_in(app().run(), "director")
+    assert not at.exception
+    shown = texts(at)
+    assert "Escuela Los Aromos" in shown
+    assert "Noviembre 2026" in shown  # 16-11-2026: SIGE's month is November
+    assert "Director(a)" in shown
+
+
+def test_wrong_password_is_refused_without_saying_which_field(school):
+    at = log_in(app().run(), "director", "equivocada")
+    assert [e.value for e in at.error] == ["Usuario o contraseña incorrectos."]
+    assert at.text_input[0].label == "Usuario"
+
+
+def test_unknown_user_gets_the_same_answer(school):
+    at = log_in(app().run(), "nadie", "equivocada")
+    assert [e.value for e in at.error] == ["Usuario o contraseña incorrectos."]
+
+
+def test_five_failures_lock_the_account_even_for_the_right_password(school):
+    at = app().run()
+    for _ in range(5):
+        at = log_in(at, "director", "equivocada")
+    assert "bloqueada" in at.error[0].value
+    at = log_in(at, "director")
+    assert "bloqueada" in at.error[0].value
+    assert "Escuela Los Aromos" not in texts(at)
+
+
+def test_logout_returns_to_the_login(school):
+    at = log_in(app().run(), "director")
+    at.button(key="logout").click()
+    at = at.run()
+    assert [t.label for t in at.text_input] == ["Usuario", "Contraseña"]
+    assert "Escuela Los Aromos" not in texts(at)

@@ -1,0 +1,36 @@
+"""es-CL presentation: dates dd-mm-aaaa, RUTs 12.345.678-5, durations in words."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from reconcile import rut
+
+
+def fecha(day: date) -> str:
+    return day.strftime("%d-%m-%Y")
+
+
+def fecha_hora(moment: datetime) -> str:
+    return moment.strftime("%d-%m-%Y %H:%M")
+
+
+def rut_es(text: str) -> str:
+    """12.345.678-5 when it parses; otherwise as written, so a bad RUT stays visible."""
+    try:
+        return rut.format(text)
+    except Exception:  # noqa: BLE001 - any unparseable text is shown as is
+        return text
+
+
+def duracion(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(f"{days} día{'s' if days != 1 else ''}")
+    if hours:
+        parts.append(f"{hours} hora{'s' if hours != 1 else ''}")
+    if not days:
+        parts.append(f"{minutes} minuto{'s' if minutes != 1 else ''}")
+    return " y ".join(parts)

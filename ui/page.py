@@ -1,0 +1,33 @@
+"""The top of every page: its title, who is logged in, the school in view, and logout.
+
+Drawn by each page (not by dashboard.py) so that it is part of the page's own run.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from reconcile.auth import AuthUser
+from reconcile.db import session_factory
+from reconcile.school import schools
+from ui import context
+
+
+def start(title: str) -> tuple[AuthUser, int]:
+    """Draw the page header; return the user and the RBD of the school in view."""
+    user = context.require_user()
+    heading, account = st.columns([3, 1], vertical_alignment="top")
+    heading.title(title)
+    with session_factory()() as session:
+        names = {school.rbd: f"{school.name} (RBD {school.rbd})"
+                 for school in schools(session, user.rbds)}
+    with account:
+        st.markdown(f"**{user.display_name}** · {user.role_label}")
+        if len(user.rbds) > 1:
+            st.selectbox("Establecimiento", user.rbds, key=context.SCHOOL_KEY,
+                         format_func=lambda rbd: names.get(rbd, f"RBD {rbd}"))
+        else:
+            st.caption(names.get(user.rbds[0], f"RBD {user.rbds[0]}"))
+        if st.button("Cerrar sesión", key="logout"):
+            context.sign_out()
+            st.rerun()
+    return user, context.selected_rbd()
