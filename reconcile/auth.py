@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -174,12 +175,14 @@ def authenticate(session: Session, username: str, password: str,
     return _as_auth_user(user)
 
 
-_DUMMY_HASH = _hasher.hash("contraseña de relleno")
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash("contraseña de relleno")
 
 
 def _hasher_dummy_verify(password: str) -> None:
     try:
-        _hasher.verify(_DUMMY_HASH, password)
+        _hasher.verify(_dummy_hash(), password)
     except VerificationError:
         pass
 

@@ -18,7 +18,9 @@ from reconcile.errors import UserError
 # Command modules, in the order they appear in --help.
 COMMAND_MODULES = [
     "reconcile.cli.admin",
+    "reconcile.cli.imports",
     "reconcile.cli.sige",
+    "reconcile.cli.check",
 ]
 
 log = logging.getLogger("reconcile")

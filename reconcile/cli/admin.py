@@ -73,7 +73,7 @@ def init_db(_args) -> int:  # noqa: ANN001
 
 
 def run_demo(args) -> int:  # noqa: ANN001
-    from reconcile.demo.build import build_demo  # imported here: heavy and only for this command
+    from reconcile.demo_setup import build_demo  # imported here: heavy and only for this command
 
     migrated()
     build_demo(seed=args.seed, only_if_empty=args.if_empty, out=sys.stdout)

@@ -9,7 +9,6 @@ Courses are matched against a ``CourseCatalog`` built from SIGE's nómina.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,9 +27,9 @@ from reconcile.loaders.values import (
     MONTHS_ES,
     cell_text,
     fold,
+    guarded,
     header_key,
     is_blank,
-    is_formula,
     map_unique,
     parse_date,
     parse_hour,
@@ -348,14 +347,6 @@ def _outside(month: tuple[int, int]) -> str:
 
 # ---- validation (both layouts) ------------------------------------------------------
 
-def _guarded(parser):
-    def parse(value: object):
-        if is_formula(value):
-            return None, "la celda contiene una fórmula: pegue solo valores"
-        return parser(value)
-    return parse
-
-
 def _cod_ense_hint(value: object):
     match = re.match(r"\s*(\d{1,3})\b", cell_text(value))
     return (int(match.group(1)) if match else None), None
@@ -393,7 +384,7 @@ def _validate(raw: pd.DataFrame, reporter: Reporter, catalog: CourseCatalog,
     out = pd.DataFrame({"row": rows, "sheet": sheets})
     # RBD
     if raw["rbd"].notna().any():
-        values, reasons = map_unique(raw["rbd"], _guarded(parse_rbd))
+        values, reasons = map_unique(raw["rbd"], guarded(parse_rbd))
         if default_rbd is not None:
             blank = pd.isna(values) & pd.isna(reasons)
             values = np.where(blank, default_rbd, values)
@@ -409,7 +400,7 @@ def _validate(raw: pd.DataFrame, reporter: Reporter, catalog: CourseCatalog,
     rbds = {int(v) for v in pd.unique(out["rbd"].dropna())}
     # Dates and the file's month
     if layout == LONG or not raw.attrs.get("wide"):
-        days, reasons = map_unique(raw["day"], _guarded(_required_date))
+        days, reasons = map_unique(raw["day"], guarded(_required_date))
         report("day", raw["day"], reasons, raw["day_label"].to_numpy(dtype=object))
     else:
         days = raw["day"].to_numpy(dtype=object)
@@ -427,10 +418,10 @@ def _validate(raw: pd.DataFrame, reporter: Reporter, catalog: CourseCatalog,
         reasons = np.where(outside, _outside(month), None)
         report("day", raw["day"], reasons, raw["day_label"].to_numpy(dtype=object))
     # Hour and mark
-    hours, reasons = map_unique(raw["hour"], _guarded(parse_hour))
+    hours, reasons = map_unique(raw["hour"], guarded(parse_hour))
     report("hour", raw["hour"], reasons)
     out["hour"] = hours
-    present, reasons = map_unique(raw["mark"], _guarded(_required_mark))
+    present, reasons = map_unique(raw["mark"], guarded(_required_mark))
     report("mark", raw["mark"], reasons, raw["mark_label"].to_numpy(dtype=object))
     out["present"] = present
     # RUT
@@ -438,8 +429,9 @@ def _validate(raw: pd.DataFrame, reporter: Reporter, catalog: CourseCatalog,
     report("rut", raw["rut"], reasons, raw.attrs.get("labels", {}).get("rut", "RUT"))
     for key in ("rut", "run", "dv", "kind"):
         out[key] = ruts[key].to_numpy()
-    out["full_name"] = map_unique(raw["full_name"], lambda v: (" ".join(cell_text(v).split())
-                                                               or None, None))[0]
+    out["full_name"], reasons = map_unique(raw["full_name"], guarded(
+        lambda v: (" ".join(cell_text(v).split()) or None, None)))
+    report("full_name", raw["full_name"], reasons)
     # Course
     _resolve_courses(raw, out, catalog, month, report)
     bad_rows = bad
@@ -456,12 +448,31 @@ def _required_date(value: object):
 
 
 def _most_common_month(days: pd.Series) -> tuple[int, int] | None:
-    counts = Counter((d.year, d.month) for d in pd.unique(days.dropna()) for _ in [0])
-    if not counts:
+    """The month most dates fall in (the earliest on a tie): a long file's month."""
+    known = days.dropna()
+    if known.empty:
         return None
-    weights = days.dropna().map(lambda d: (d.year, d.month)).value_counts()
+    weights = known.map(lambda d: (d.year, d.month)).value_counts()
     top = weights.max()
     return min(m for m, c in weights.items() if c == top)
+
+
+def deciding_marks(frame: pd.DataFrame) -> pd.DataFrame:
+    """One mark per course, student and day: the 2nd class hour when the source gives
+    hours (it is the one the subsidy counts); when a student has hours but no 2nd
+    hour that day, the lowest hour present decides (hour 0 = no hour given).
+
+    >>> f = pd.DataFrame({"course_id": [1, 1, 1], "rut": ["1-9"] * 3,
+    ...                   "day": [date(2026, 11, 3)] * 3, "hour": [1, 2, 3],
+    ...                   "present": [True, False, True]})
+    >>> deciding_marks(f)[["hour", "present"]].values.tolist()
+    [[2, False]]
+    """
+    priority = np.where(frame["hour"].to_numpy() == 2, -1, frame["hour"].to_numpy())
+    ordered = frame.assign(_priority=priority).sort_values(
+        ["course_id", "rut", "day", "_priority"], kind="stable")
+    first = ordered.drop_duplicates(subset=["course_id", "rut", "day"], keep="first")
+    return first.drop(columns="_priority")
 
 
 def _resolve_courses(raw: pd.DataFrame, out: pd.DataFrame, catalog: CourseCatalog,

@@ -20,7 +20,7 @@ from reconcile.loaders.report import Reporter
 from reconcile.loaders.sources import SourceProblem, kind_of, read_bytes, read_sheets
 from reconcile.loaders.values import (
     cell_text,
-    is_formula,
+    guarded,
     map_unique,
     parse_date,
     parse_int,
@@ -145,13 +145,6 @@ def validate(raw: pd.DataFrame, written: dict[str, str], name: str, sheet: str |
         sheets = None if sheet is None else np.full(n, sheet, dtype=object)
         bad |= reporter.column(rows, label, shown, reasons, sheets)
 
-    # Formulas are never trusted as data.
-    for field_name in raw.columns:
-        formula = np.asarray([is_formula(v) for v in raw[field_name].to_numpy()], dtype=bool)
-        if formula.any():
-            reasons = np.where(formula, "la celda contiene una fórmula: pegue solo valores",
-                               None)
-            report(field_name, reasons)
     out = pd.DataFrame(index=raw.index)
     out["row"] = rows
     parsers = {
@@ -164,15 +157,16 @@ def validate(raw: pd.DataFrame, written: dict[str, str], name: str, sheet: str |
         "withdrawn_on": parse_withdrawal,
     }
     for field_name, parser in parsers.items():
-        values, reasons = map_unique(column(field_name), parser)
+        values, reasons = map_unique(column(field_name), guarded(parser))
         out[field_name] = values
         report(field_name, reasons)
-    letters, reasons = map_unique(column("letra"), _parse_letter)
+    letters, reasons = map_unique(column("letra"), guarded(_parse_letter))
     out["letra"] = letters
     report("letra", reasons)
     out["desc_grado"] = map_unique(column("desc_grado"), _text_or_none)[0]
     for field_name in _TEXT_FIELDS:
-        out[field_name] = map_unique(column(field_name), _text_or_none)[0]
+        out[field_name], reasons = map_unique(column(field_name), guarded(_text_or_none))
+        report(field_name, reasons)
     out["gender"] = map_unique(column("gender"), _gender)[0]
     rut_text = pd.Series([join_rut(b, d) for b, d in zip(column("run"), column("dv"))],
                          index=raw.index, dtype=object)

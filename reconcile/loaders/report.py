@@ -52,6 +52,6 @@ class Reporter:
             groups[key].append(i)
         for (sheet, label, _shown, reason), members in groups.items():
             first = members[0]
-            others = sorted(int(rows[i]) for i in members[1:])
+            others = sorted({int(rows[i]) for i in members[1:]} - {int(rows[first])})
             self.add(int(rows[first]), label, values[first], reason + also_rows(others), sheet)
         return mask

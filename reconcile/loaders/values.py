@@ -142,17 +142,17 @@ def parse_int(value: object, low: int, high: int, what: str) -> Parsed:
 
     >>> parse_int("110", 1, 999, "código"), parse_int(2.0, 1, 99, "grado")
     ((110, None), (2, None))
-    >>> parse_int("1b", 1, 99, "grado")
-    (None, 'grado no válido (se espera un número entero)')
+    >>> parse_int("1b", 1, 99, "el grado")
+    (None, 'valor no válido para el grado (se espera un número entero)')
     """
     text = cell_text(value)
     if not text:
         return None, f"falta {what}"
     if not re.fullmatch(r"\d+", text):
-        return None, f"{what} no válido (se espera un número entero)"
+        return None, f"valor no válido para {what} (se espera un número entero)"
     number = int(text)
     if not low <= number <= high:
-        return None, f"{what} fuera de rango ({low} a {high})"
+        return None, f"valor fuera de rango para {what} ({low} a {high})"
     return number, None
 
 
@@ -231,6 +231,20 @@ def parse_month(value: object) -> tuple[tuple[int, int] | None, str | None]:
     if not 1 <= month <= 12 or not 2000 <= year <= 2100:
         return None, "mes no válido (use aaaa-mm, p. ej. 2026-11)"
     return (year, month), None
+
+
+def guarded(parser: Callable[[object], Parsed]) -> Callable[[object], Parsed]:
+    """The parser, but a formula cell is an error: formulas are never evaluated and
+    their cached results are not trusted as data.
+
+    >>> guarded(parse_date)("=TODAY()")
+    (None, 'la celda contiene una fórmula: pegue solo valores')
+    """
+    def parse(value: object) -> Parsed:
+        if is_formula(value):
+            return None, "la celda contiene una fórmula: pegue solo valores"
+        return parser(value)
+    return parse
 
 
 def map_unique(column: pd.Series, parser: Callable[[object], Parsed]) -> tuple[np.ndarray, np.ndarray]:

@@ -149,7 +149,6 @@ def _envelope(operation_element: str) -> bytes:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>'
         f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV_NS}">'
-        "<soapenv:Header/>"
         f"<soapenv:Body>{operation_element}</soapenv:Body>"
         "</soapenv:Envelope>"
     ).encode("utf-8")

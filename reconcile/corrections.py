@@ -1,0 +1,248 @@
+"""Approved RUT corrections: the Libro's identifier -> the one SIGE knows.
+
+A Director or an Administrador de Asistencia approves a suggested pair (or
+types one); from then on every reconciliation and the sync payload use SIGE's
+RUT in place of the Libro's, until the school fixes the class book. Approving
+and undoing are audited; nothing is ever deleted (an undo revokes). The list of
+active corrections is exportable (CSV, XLSX) as the list to fix in the Libro.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reconcile import audit
+from reconcile import rut as rutlib
+from reconcile.auth import AuthUser, authorize
+from reconcile.clock import Clock, as_santiago, default_clock
+from reconcile.db.models import AttendanceMark, Course, Enrolment, RutCorrection, Student
+from reconcile.errors import UserError
+
+log = logging.getLogger(__name__)
+
+PROVISIONAL = "provisional"
+CHECK_DIGIT = "check_digit"
+NAME = "name"
+MANUAL = "manual"
+REASONS_ES = {
+    PROVISIONAL: "RUT provisorio (IPE) en el Libro; RUN definitivo en SIGE",
+    CHECK_DIGIT: "Dígito verificador incorrecto en el Libro",
+    NAME: "Identificador del Libro no reconocido (coinciden los nombres)",
+    MANUAL: "Corrección indicada por el usuario",
+}
+APPROVE_ACTION = "rut_correction.approve"
+UNDO_ACTION = "rut_correction.undo"
+
+EXPORT_HEADERS = ["Curso", "Estudiante", "RUT en el Libro", "RUT correcto (SIGE)", "Motivo",
+                  "Aprobado por", "Fecha de aprobación"]
+# A spreadsheet reads a cell starting with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> str:
+    """Text safe to put in a spreadsheet cell: a leading formula character gets a quote.
+
+    >>> neutralise('=HYPERLINK("x")'), neutralise('@SUM(1)'), neutralise('12.531.909-2')
+    ('\\'=HYPERLINK("x")', "'@SUM(1)", '12.531.909-2')
+    """
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def active_corrections(session: Session, rbd: int) -> dict[str, str]:
+    """Libro RUT -> SIGE RUT for every correction of the school not undone."""
+    rows = session.execute(select(RutCorrection.from_rut, RutCorrection.to_rut).where(
+        RutCorrection.rbd == rbd, RutCorrection.revoked_at.is_(None)))
+    return dict(rows.all())
+
+
+def apply(ruts: Iterable[str], corrections: Mapping[str, str]) -> list[str]:
+    """The RUTs with every corrected one replaced (for the sync payload).
+
+    >>> apply(['100234567-2', '23456789-6'], {'100234567-2': '25123456-6'})
+    ['25123456-6', '23456789-6']
+    """
+    return [corrections.get(value, value) for value in ruts]
+
+
+def list_corrections(session: Session, rbd: int,
+                     include_revoked: bool = False) -> list[RutCorrection]:
+    query = select(RutCorrection).where(RutCorrection.rbd == rbd)
+    if not include_revoked:
+        query = query.where(RutCorrection.revoked_at.is_(None))
+    return list(session.scalars(query.order_by(RutCorrection.approved_at, RutCorrection.id)))
+
+
+def _shown(value: str) -> str:
+    """A RUT as people read it (12.345.678-5); an unparseable one as written."""
+    try:
+        return rutlib.format(value)
+    except Exception:  # noqa: BLE001 - stdnum raises several kinds; show as written
+        return value
+
+
+def _student_exists(session: Session, rbd: int, value: str, in_sige: bool) -> bool:
+    model = Enrolment if in_sige else AttendanceMark
+    return session.scalar(select(model.id).join(Student, Student.id == model.student_id)
+                          .where(Student.rbd == rbd, Student.rut == value).limit(1)) is not None
+
+
+def approve(session: Session, user: AuthUser, rbd: int, libro_rut: str, sige_rut: str,
+            reason: str, confidence: float | None = None,
+            clock: Clock | None = None) -> RutCorrection:
+    """Record that the Libro's ``libro_rut`` is SIGE's ``sige_rut`` at school ``rbd``."""
+    authorize(user, "correct", rbd)
+    clock = clock or default_clock()
+    libro = rutlib.canonical(libro_rut)
+    sige = rutlib.parse(sige_rut)
+    problems = []
+    if reason not in REASONS_ES:
+        problems.append(f"Motivo de corrección desconocido: «{reason}». Motivos válidos: "
+                        f"{', '.join(REASONS_ES)}.")
+    if confidence is not None and not 0.0 <= float(confidence) <= 1.0:
+        problems.append(f"La confianza debe estar entre 0 y 1 (se recibió {confidence}).")
+    if not libro:
+        problems.append("Falta el RUT del Libro Digital.")
+    if not sige.is_valid:
+        problems.append(f"El RUT de SIGE «{sige_rut}» no es válido: {sige.reason}.")
+    elif sige.canonical == libro:
+        problems.append(f"El RUT del Libro y el de SIGE son el mismo ({_shown(libro)}): "
+                        "no hay nada que corregir.")
+    if problems:
+        raise UserError(problems)
+    target = sige.canonical
+    if not _student_exists(session, rbd, libro, in_sige=False):
+        problems.append(f"El RUT {_shown(libro)} no tiene asistencia en el Libro Digital del "
+                        f"establecimiento RBD {rbd}.")
+    if not _student_exists(session, rbd, target, in_sige=True):
+        problems.append(f"El RUT {_shown(target)} no está en la nómina SIGE del establecimiento "
+                        f"RBD {rbd}.")
+    active = active_corrections(session, rbd)
+    if libro in active:
+        problems.append(f"El RUT {_shown(libro)} ya tiene una corrección vigente (hacia "
+                        f"{_shown(active[libro])}): deshágala antes de aprobar otra.")
+    if libro in active.values():
+        problems.append(f"El RUT {_shown(libro)} ya es el destino de otra corrección.")
+    if target in active.values():
+        problems.append(f"El RUT {_shown(target)} ya corrige a otro RUT del Libro: un mismo "
+                        "estudiante no puede estar en dos correcciones.")
+    if target in active:
+        problems.append(f"El RUT {_shown(target)} tiene a su vez una corrección vigente.")
+    if problems:
+        raise UserError(problems)
+    correction = RutCorrection(rbd=rbd, from_rut=libro, to_rut=target, reason=reason,
+                               confidence=None if confidence is None else float(confidence),
+                               approved_by=user.username, approved_at=clock.now())
+    session.add(correction)
+    session.flush()
+    audit.record(session, clock, user.username, APPROVE_ACTION, rbd=rbd,
+                 correction_id=correction.id, from_rut=libro, to_rut=target, reason=reason,
+                 confidence=correction.confidence)
+    log.info("corrección %s aprobada en RBD %s (%s -> %s)", correction.id, rbd,
+             rutlib.mask(libro), rutlib.mask(target))
+    return correction
+
+
+def undo(session: Session, user: AuthUser, correction_id: int,
+         clock: Clock | None = None) -> RutCorrection:
+    """Revoke an active correction; the Libro's own RUT counts again from now on."""
+    clock = clock or default_clock()
+    correction = session.get(RutCorrection, correction_id)
+    if correction is None or correction.rbd not in user.rbds:
+        raise UserError(f"No existe la corrección {correction_id}.")
+    authorize(user, "correct", correction.rbd)
+    if correction.revoked_at is not None:
+        raise UserError(f"La corrección {correction_id} ya fue deshecha el "
+                        f"{_when(correction.revoked_at)} por {correction.revoked_by}.")
+    correction.revoked_by = user.username
+    correction.revoked_at = clock.now()
+    audit.record(session, clock, user.username, UNDO_ACTION, rbd=correction.rbd,
+                 correction_id=correction.id, from_rut=correction.from_rut,
+                 to_rut=correction.to_rut)
+    log.info("corrección %s deshecha en RBD %s", correction.id, correction.rbd)
+    return correction
+
+
+def _when(moment: datetime) -> str:
+    return as_santiago(moment).strftime("%d-%m-%Y %H:%M")
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    course: str
+    student: str
+    libro_rut: str
+    sige_rut: str
+    reason: str
+    approved_by: str
+    approved_at: str
+
+    def cells(self) -> list[str]:
+        return [neutralise(v) for v in (self.course, self.student, self.libro_rut,
+                                        self.sige_rut, self.reason, self.approved_by,
+                                        self.approved_at)]
+
+
+def export_rows(session: Session, user: AuthUser, rbd: int) -> list[ExportRow]:
+    """The active corrections as the list to fix in the class book, by course."""
+    authorize(user, "view", rbd)
+    corrections = list_corrections(session, rbd)
+    targets = [c.to_rut for c in corrections]
+    people = {s.rut: s for s in session.scalars(
+        select(Student).where(Student.rbd == rbd, Student.rut.in_(targets)))} if targets else {}
+    courses: dict[str, Course] = {}
+    if targets:
+        for student_rut, course in session.execute(
+                select(Student.rut, Course).join(Enrolment, Enrolment.student_id == Student.id)
+                .join(Course, Course.id == Enrolment.course_id)
+                .where(Student.rbd == rbd, Student.rut.in_(targets)).order_by(Course.year)):
+            courses[student_rut] = course  # the latest year wins
+    rows = []
+    for c in corrections:
+        person = people.get(c.to_rut)
+        course = courses.get(c.to_rut)
+        name = " ".join(p for p in (person.nombres, person.ape_paterno, person.ape_materno)
+                        if p) if person else ""
+        course_label = (f"{course.desc_grado} {course.letra}" if course and course.desc_grado
+                        else course.code if course else "")
+        rows.append(ExportRow(course_label, name or (person.full_name or "" if person else ""),
+                              _shown(c.from_rut), _shown(c.to_rut), REASONS_ES.get(c.reason,
+                              c.reason), c.approved_by, _when(c.approved_at)))
+    return sorted(rows, key=lambda r: (r.course, r.student))
+
+
+def export_csv(session: Session, user: AuthUser, rbd: int) -> bytes:
+    """``;``-separated, UTF-8 with BOM: what Excel in Chile opens without asking."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(EXPORT_HEADERS)
+    writer.writerows(row.cells() for row in export_rows(session, user, rbd))
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def export_xlsx(session: Session, user: AuthUser, rbd: int) -> bytes:
+    import xlsxwriter  # only the export needs it
+
+    rows = export_rows(session, user, rbd)
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False})
+    sheet = book.add_worksheet("Correcciones")
+    bold = book.add_format({"bold": True})
+    for col, header in enumerate(EXPORT_HEADERS):
+        sheet.write_string(0, col, header, bold)
+    for line, row in enumerate(rows, start=1):
+        for col, value in enumerate(row.cells()):
+            sheet.write_string(line, col, value)
+    for col, width in enumerate((16, 34, 16, 18, 48, 16, 18)):
+        sheet.set_column(col, col, width)
+    sheet.freeze_panes(1, 0)
+    book.close()
+    return buffer.getvalue()

@@ -1,0 +1,146 @@
+"""What both importers share: the summary, the source bytes, batches and audit."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from reconcile.auth import AuthUser, authorize
+from reconcile.db.models import AuditLog, ImportBatch
+from reconcile.errors import PermissionDenied, UserError
+from reconcile.loaders.errors import RowError
+from reconcile.loaders.sources import SourceProblem, read_bytes
+
+# Beyond this many lines the message says how many more problems there are.
+MAX_REASONS = 2000
+Source = Path | str | bytes
+
+
+@dataclass
+class ImportSummary:
+    kind: str  # "sige_nomina" or "libro"
+    filename: str
+    sha256: str
+    rbds: list[int]
+    rows_read: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    courses_created: list[str] = field(default_factory=list)  # ENSE-GRADO-LETRA
+    students_created: int = 0
+    course_days_changed: int = 0  # course-days whose marks changed
+    back_to_pending: list[tuple[str, date]] = field(default_factory=list)  # were synced/in process
+    month: tuple[int, int] | None = None
+    batch_ids: list[int] = field(default_factory=list)
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.added or self.changed or self.removed or self.courses_created
+                    or self.students_created)
+
+    def lines_es(self) -> list[str]:
+        """A short Spanish summary for the CLI and the page."""
+        what = "Nómina SIGE" if self.kind == "sige_nomina" else "Asistencia del Libro Digital"
+        unit = "matrículas" if self.kind == "sige_nomina" else "marcas"
+        schools = ", ".join(str(r) for r in self.rbds)
+        lines = [f"{what} «{self.filename}» cargada (RBD {schools}): {self.rows_read} filas leídas.",
+                 f"{unit.capitalize()}: {self.added} nuevas, {self.changed} modificadas, "
+                 f"{self.removed} eliminadas, {self.unchanged} sin cambios."]
+        if self.courses_created:
+            lines.append(f"Cursos creados: {len(self.courses_created)} "
+                         f"({', '.join(self.courses_created[:10])}"
+                         f"{', …' if len(self.courses_created) > 10 else ''}).")
+        if self.students_created:
+            lines.append(f"Estudiantes nuevos: {self.students_created}.")
+        if self.kind == "libro":
+            lines.append(f"Días-curso con cambios: {self.course_days_changed}.")
+        if self.back_to_pending:
+            shown = ", ".join(f"{code} {day:%d-%m-%Y}" for code, day in self.back_to_pending[:10])
+            more = f" y {len(self.back_to_pending) - 10} más" if len(self.back_to_pending) > 10 \
+                else ""
+            lines.append(f"Vuelven a «Por sincronizar» (ya enviados, cambiaron): {shown}{more}.")
+        if not self.changed_anything:
+            lines.append("El archivo no trae cambios respecto de lo ya cargado.")
+        return lines
+
+
+def source_bytes(source: Source, filename: str | None) -> tuple[bytes, str]:
+    """Bytes and display name of a path or of uploaded bytes (size limit enforced)."""
+    try:
+        if isinstance(source, (bytes, bytearray)):
+            return read_bytes(None, bytes(source), filename or "archivo")
+        return read_bytes(source, None, filename)
+    except SourceProblem as problem:
+        raise UserError(str(problem.error)) from None
+
+
+def raise_if_errors(errors: list[RowError]) -> None:
+    if not errors:
+        return
+    reasons = [str(e) for e in errors[:MAX_REASONS]]
+    if len(errors) > MAX_REASONS:
+        reasons.append(f"… y {len(errors) - MAX_REASONS} problemas más. Corrija los anteriores "
+                       "y vuelva a cargar el archivo.")
+    reasons.append(f"No se cargó nada: {len(errors)} problema(s) en el archivo.")
+    raise UserError(reasons)
+
+
+def check_school(user: AuthUser | None, rbd: int, filename: str) -> None:
+    """Only a user of that school (with the import permission) may load its files."""
+    if user is None:
+        return
+    try:
+        authorize(user, "import", rbd)
+    except PermissionDenied as denied:
+        if user.can("import"):
+            raise PermissionDenied([f"{filename}: el archivo es del RBD {rbd}, que no es de su "
+                                    "establecimiento; no se cargó nada.", *denied.reasons]) \
+                from None
+        raise
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def new_batch(session: Session, kind: str, rbd: int, filename: str, digest: str,
+              user: AuthUser | None, now: datetime, rows_read: int) -> ImportBatch:
+    batch = ImportBatch(rbd=rbd, kind=kind, filename=filename[:300], sha256=digest,
+                        username=user.username if user else None, created_at=now,
+                        rows_read=rows_read, rows_added=0, rows_changed=0, rows_removed=0)
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def audit(session: Session, action: str, rbd: int, user: AuthUser | None, now: datetime,
+          detail: dict) -> None:
+    """One append-only entry; the detail never holds RUTs or names."""
+    session.add(AuditLog(at=now, username=user.username if user else None, action=action,
+                         rbd=rbd, detail=detail))
+
+
+def records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
+    """Rows as dicts of plain Python values (drivers do not take numpy scalars)."""
+    lists = [_plain(frame[c]) for c in columns]
+    return [dict(zip(columns, values)) for values in zip(*lists)]
+
+
+def _plain(series: pd.Series) -> list:
+    if series.dtype == object:
+        values = series.tolist()
+        return [None if v is not None and v != v else v for v in values]  # NaN -> None
+    if series.isna().any():
+        return series.astype(object).where(series.notna(), None).tolist()
+    return series.tolist()  # numpy scalars become Python ints, floats and bools
+
+
+def bulk_insert(session: Session, table, rows: list[dict], chunk: int = 50_000) -> None:
+    for start in range(0, len(rows), chunk):
+        session.execute(insert(table), rows[start:start + chunk])

@@ -1,0 +1,183 @@
+"""Writing a SIGE nómina: courses, students and enrolments of its RBD and year.
+
+The nómina is the full picture of a school's enrolment for a year: an enrolment
+that is missing from a later nómina of the same RBD and year is removed (and
+counted as removed). Courses and students are never deleted, and attendance is
+never touched: the Libro's marks stay, and the reconciliation shows the gap.
+"""
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from reconcile import settings
+from reconcile.auth import AuthUser
+from reconcile.clock import Clock, default_clock
+from reconcile.db.models import Course, Enrolment, Establishment, Student
+from reconcile.errors import UserError
+from reconcile.imports.common import (
+    ImportSummary,
+    Source,
+    audit,
+    bulk_insert,
+    check_school,
+    new_batch,
+    raise_if_errors,
+    records,
+    sha256,
+    source_bytes,
+)
+from reconcile.loaders.identifiers import classify
+from reconcile.loaders.nomina import read_nomina
+
+_STUDENT_FIELDS = ["run", "dv", "kind", "nombres", "ape_paterno", "ape_materno", "birth_date",
+                   "gender"]
+
+
+def import_sige(session: Session, source: Source, *, filename: str | None = None,
+                user: AuthUser | None = None, clock: Clock | None = None) -> ImportSummary:
+    """Validate a nómina, then create or update its courses, students and enrolments.
+
+    The caller owns the transaction (``with reconcile.db.transaction(url) as s``): on
+    any problem this raises ``UserError`` with every reason before writing anything,
+    and an exception rolls the caller's transaction back. ``user`` None is the
+    administrator (CLI without --user), who may create a school's first record."""
+    now = (clock or default_clock()).now()
+    data, name = source_bytes(source, filename)
+    min_body = settings.get_int(session, "rut.provisional_min_body")
+    nomina = read_nomina(None, data=data, filename=name, provisional_min_body=min_body)
+    rbds = sorted(int(r) for r in pd.unique(nomina.frame["rbd"]))
+    for rbd in rbds:
+        check_school(user, rbd, name)
+    raise_if_errors(nomina.errors)
+    if nomina.frame.empty:
+        raise UserError(f"{name}: la nómina no tiene alumnos; no se cargó nada.")
+    digest = sha256(data)
+    summary = ImportSummary("sige_nomina", name, digest, rbds, rows_read=nomina.rows_read)
+    for rbd in rbds:
+        school = nomina.frame.loc[nomina.frame["rbd"] == rbd]
+        school_min = settings.get_int(session, "rut.provisional_min_body", rbd)
+        if school_min != min_body:
+            school = school.assign(kind=classify(school["run"], school["kind"], school_min))
+        _ensure_school(session, rbd, user, now, name)
+        _import_school(session, school, rbd, name, digest, user, now, summary)
+    return summary
+
+
+def _ensure_school(session: Session, rbd: int, user: AuthUser | None, now, name: str) -> None:
+    if session.get(Establishment, rbd) is not None:
+        return
+    if user is not None:
+        raise UserError(f"{name}: el establecimiento RBD {rbd} no está registrado; "
+                        "un administrador debe cargar su primera nómina.")
+    session.add(Establishment(rbd=rbd, name=f"Establecimiento RBD {rbd}", created_at=now))
+    session.flush()
+
+
+def _import_school(session: Session, school: pd.DataFrame, rbd: int, name: str, digest: str,
+                   user: AuthUser | None, now, summary: ImportSummary) -> None:
+    batch = new_batch(session, "sige_nomina", rbd, name, digest, user, now, len(school))
+    years = sorted(int(y) for y in pd.unique(school["year"]))
+    course_ids, created = _courses(session, school, rbd, years)
+    student_ids, new_students, changed_students = _students(session, school, rbd)
+    school = school.assign(
+        course_id=[course_ids[k] for k in zip(school["year"], school["cod_ense"],
+                                             school["cod_grado"], school["letra"])],
+        student_id=school["rut"].map(student_ids))
+    added, changed, removed, unchanged = _enrolments(session, school, rbd, years, course_ids,
+                                                     changed_students, batch.id)
+    batch.rows_added, batch.rows_changed, batch.rows_removed = added, changed, removed
+    summary.added += added
+    summary.changed += changed
+    summary.removed += removed
+    summary.unchanged += unchanged
+    summary.courses_created += created
+    summary.students_created += new_students
+    summary.batch_ids.append(batch.id)
+    audit(session, "import_sige", rbd, user, now, {
+        "filename": name, "sha256": digest, "batch_id": batch.id, "years": years,
+        "rows_read": len(school), "added": added, "changed": changed, "removed": removed,
+        "unchanged": unchanged, "courses_created": len(created),
+        "students_created": new_students})
+
+
+def _courses(session: Session, school: pd.DataFrame, rbd: int, years: list[int]):
+    """Course ids by (year, ense, grado, letra); new courses created, Desc Grado kept
+    up to date."""
+    wanted = school.drop_duplicates(subset=["year", "cod_ense", "cod_grado", "letra"])
+    existing = {(c.year, c.cod_ense, c.cod_grado, c.letra): c for c in session.scalars(
+        select(Course).where(Course.rbd == rbd, Course.year.in_(years)))}
+    created = []
+    for row in wanted.itertuples(index=False):
+        key = (int(row.year), int(row.cod_ense), int(row.cod_grado), row.letra)
+        course = existing.get(key)
+        if course is None:
+            course = Course(rbd=rbd, year=key[0], cod_ense=key[1], cod_grado=key[2],
+                            letra=key[3], desc_grado=row.desc_grado)
+            session.add(course)
+            existing[key] = course
+            created.append(course.code)
+        elif row.desc_grado and course.desc_grado != row.desc_grado:
+            course.desc_grado = row.desc_grado
+    session.flush()
+    return {key: course.id for key, course in existing.items()}, sorted(created)
+
+
+def _students(session: Session, school: pd.DataFrame, rbd: int):
+    """Student ids by canonical RUT; SIGE's data (names, birth date, …) refreshed.
+    Returns (ids, how many were created, set of RUTs whose data changed)."""
+    people = school.drop_duplicates(subset=["rut"], keep="first")
+    columns = [Student.id, Student.rut] + [getattr(Student, f) for f in _STUDENT_FIELDS]
+    existing = {row.rut: row for row in session.execute(
+        select(*columns).where(Student.rbd == rbd))}
+    new_rows, updates, changed = [], [], set()
+    for person in records(people, ["rut", *_STUDENT_FIELDS]):
+        person = {k: (None if v is None or v != v else v) for k, v in person.items()}
+        person["run"] = int(person["run"]) if person["run"] is not None else None
+        found = existing.get(person["rut"])
+        if found is None:
+            new_rows.append({"rbd": rbd, **person})
+        elif any(getattr(found, f) != person[f] for f in _STUDENT_FIELDS):
+            updates.append({"id": found.id, **{f: person[f] for f in _STUDENT_FIELDS}})
+            changed.add(person["rut"])
+    bulk_insert(session, Student, new_rows)
+    if updates:
+        session.execute(update(Student), updates)
+    ids = dict(session.execute(select(Student.rut, Student.id).where(Student.rbd == rbd)).all())
+    return ids, len(new_rows), changed
+
+
+def _enrolments(session: Session, school: pd.DataFrame, rbd: int, years: list[int],
+                course_ids: dict, changed_students: set[str], batch_id: int):
+    """Insert new enrolments, update changed dates, remove those no longer listed."""
+    year_courses = [cid for key, cid in course_ids.items() if key[0] in years]
+    existing = {(row.course_id, row.student_id): row for row in session.execute(
+        select(Enrolment.id, Enrolment.course_id, Enrolment.student_id,
+               Enrolment.incorporated_on, Enrolment.withdrawn_on)
+        .where(Enrolment.rbd == rbd, Enrolment.course_id.in_(year_courses)))}
+    wanted = records(school, ["course_id", "student_id", "incorporated_on", "withdrawn_on",
+                              "rut"])
+    seen, new_rows, updates, unchanged = set(), [], [], 0
+    for item in wanted:
+        key = (int(item["course_id"]), int(item["student_id"]))
+        seen.add(key)
+        found = existing.get(key)
+        dates = {"incorporated_on": item["incorporated_on"], "withdrawn_on": item["withdrawn_on"]}
+        if found is None:
+            new_rows.append({"rbd": rbd, "course_id": key[0], "student_id": key[1],
+                             "import_batch_id": batch_id, **dates})
+        elif (found.incorporated_on, found.withdrawn_on) != (dates["incorporated_on"],
+                                                              dates["withdrawn_on"]):
+            updates.append({"id": found.id, "import_batch_id": batch_id, **dates})
+        elif item["rut"] in changed_students:
+            updates.append({"id": found.id, "import_batch_id": batch_id})
+        else:
+            unchanged += 1
+    gone = [row.id for key, row in existing.items() if key not in seen]
+    bulk_insert(session, Enrolment, new_rows)
+    if updates:
+        session.execute(update(Enrolment), updates)
+    for start in range(0, len(gone), 5000):
+        session.execute(delete(Enrolment).where(Enrolment.id.in_(gone[start:start + 5000])))
+    return len(new_rows), len(updates), len(gone), unchanged

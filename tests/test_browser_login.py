@@ -1,0 +1,29 @@
+"""End to end in a real browser: log in, see the school, log out."""
+from __future__ import annotations
+
+import pytest
+
+from tests.app_helpers import PASSWORD, make_school, make_user
+from tests.browser import browser_page, dashboard, log_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_director_logs_in_sees_the_school_and_logs_out(tmp_path, clock):
+    url = f"sqlite:///{tmp_path / 'e2e.db'}"
+    from reconcile.db import upgrade
+
+    upgrade(url)
+    make_school(url, clock)
+    make_user(url, "director", "director", [24875])
+    env = {"DATABASE_URL": url, "RECONCILE_NOW": clock.now().isoformat()}
+    with dashboard(env) as address, browser_page() as page:
+        page.goto(address)
+        log_in(page, "director", "equivocada")
+        page.get_by_text("Usuario o contraseña incorrectos.").wait_for()
+        log_in(page, "director", PASSWORD)
+        page.get_by_text("Escuela Los Aromos").first.wait_for()
+        page.get_by_text("Noviembre 2026").wait_for()
+        page.screenshot(path=str(tmp_path / "inicio.png"))
+        page.get_by_role("button", name="Cerrar sesión").click()
+        page.get_by_label("Contraseña").wait_for()
