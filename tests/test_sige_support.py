@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -42,19 +43,24 @@ _EMULATORS: list[Emulator] = []
 _FULL_RUT = re.compile(r"(?<![\d*])(\d{7,9}|\d{1,3}\.\d{3}\.\d{3})\s*-\s*[\dkK](?![\w])")
 
 
+@lru_cache(maxsize=1)
 def sample_enrolment() -> Enrolment:
+    """The samples' nómina, read by the project's own nómina parser."""
     return Enrolment(from_nomina_frame(read_nomina(SAMPLES / "nomina_sige.xlsx").frame))
 
 
+SYNTHETIC_GRADES = [(110, g) for g in range(1, 9)] + [(310, g) for g in range(1, 5)]
+
+
 def synthetic_enrolment(courses: int, students: int, rbd: int = RBD) -> Enrolment:
-    """``courses`` courses (110-1..8, letters A, B...) with ``students`` definitive RUNs each."""
+    """``courses`` courses 'A', each its own (tipo de enseñanza, grado): 110-1..8, then
+    310-1..4; ``students`` definitive RUNs each, enrolled all year."""
     records = []
     body = 21_000_000
-    for index in range(courses):
-        grado, letra = index % 8 + 1, "ABCDEFGH"[index // 8]
+    for ense, grado in SYNTHETIC_GRADES[:courses]:
         for _ in range(students):
             body += 7919
-            records.append(EnrolmentRecord(rbd, 2026, 110, grado, letra, body,
+            records.append(EnrolmentRecord(rbd, 2026, ense, grado, "A", body,
                                            calc_check_digit(body), date(2026, 3, 1), None))
     return Enrolment(records)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from reconcile.errors import UserError
@@ -57,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         print("Interrumpido.", file=sys.stderr)
         return 130
     except Exception as error:  # noqa: BLE001 - the user gets one line, the log the type
+        if os.environ.get("RECONCILE_DEBUG"):
+            raise  # developers: the full traceback
         log.debug("fallo inesperado", exc_info=True)
         print(f"Error inesperado ({type(error).__name__}). Revise la configuración "
               "y vuelva a intentar; si persiste, contacte a soporte.", file=sys.stderr)

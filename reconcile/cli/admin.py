@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
@@ -20,6 +21,8 @@ def register(commands) -> None:  # noqa: ANN001
     demo.add_argument("--seed", type=int, default=2026, help="semilla (misma semilla, mismos datos)")
     demo.add_argument("--if-empty", action="store_true",
                       help="no hace nada si la base ya tiene algún establecimiento")
+    demo.add_argument("--folder", type=Path, default=None,
+                      help="carpeta donde escribir los archivos (por defecto data/demo)")
     demo.set_defaults(handler=run_demo)
 
     user = commands.add_parser("user", help="usuarios").add_subparsers(
@@ -73,10 +76,11 @@ def init_db(_args) -> int:  # noqa: ANN001
 
 
 def run_demo(args) -> int:  # noqa: ANN001
-    from reconcile.demo_setup import build_demo  # imported here: heavy and only for this command
+    from reconcile.demo_setup import DEMO_FOLDER, build_demo  # heavy, only for this command
 
     migrated()
-    build_demo(seed=args.seed, only_if_empty=args.if_empty, out=sys.stdout)
+    build_demo(seed=args.seed, only_if_empty=args.if_empty, out=sys.stdout,
+               folder=args.folder or DEMO_FOLDER)
     return 0
 
 
