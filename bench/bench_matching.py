@@ -1,0 +1,271 @@
+"""Reconciliation at scale, side by side: our engine, datacompy, and DuckDB.
+
+Builds a synthetic sostenedor (1,000,000 students, 30 per course, schools of
+about 1,000) and a national-size case (3,600,000 students), with planted
+problems (students missing from the Libro, IPEs where SIGE has the RUN, wrong
+check digits, children SIGE does not know, incorporations and withdrawals),
+and compares, per course and worked day, who SIGE expects with who the Libro has:
+
+- ours: ``reconcile.matching.reconcile`` (the roster comparison, then invalid
+  RUTs, suggested pairs, duplicates and course problems on what is unmatched);
+  the bare roster comparison is timed too;
+- datacompy: ``datacompy.PandasCompare`` on the same (course, day, rut) keys,
+  after the same SIGE date rule;
+- DuckDB: a bare full outer join of the same keys (the practical floor).
+
+Each contender runs in its own subprocess, so peak memory (``ru_maxrss``) is
+its own. Run: ``python bench/bench_matching.py`` (``--quick`` for a smoke run).
+Needs ``bench/requirements.txt``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+STUDENTS_PER_COURSE = 30
+STUDENTS_PER_SCHOOL = 1_000
+FIRST_DAY = np.datetime64("2026-11-02")
+# Planted problems, as fractions of the students.
+MISSING = 0.003  # in SIGE, not in the Libro
+IPE_IN_LIBRO = 0.002  # the Libro has an IPE, SIGE the RUN (same names)
+WRONG_DIGIT = 0.001  # the Libro has the right body with a wrong check digit
+UNKNOWN = 0.001  # in the Libro, not in SIGE at all
+INCORPORATED = 0.005  # joined during the period
+WITHDRAWN = 0.005  # left during the period
+FIRST_NAMES = np.array(["Martina", "Benjamín", "Sofía", "José", "Agustín", "Florencia",
+                        "Tomás", "Mateo", "Isidora", "Vicente", "Emilia", "Maximiliano",
+                        "Josefa", "Lucas", "Antonella", "Gaspar", "Catalina", "Joaquín"])
+SURNAMES = np.array(["González", "Muñoz", "Rojas", "Díaz", "Pérez", "Soto", "Contreras",
+                     "Silva", "Martínez", "Sepúlveda", "Morales", "Rodríguez", "López",
+                     "Fuentes", "Hernández", "Torres", "Araya", "Flores", "Espinoza",
+                     "Valenzuela", "Castillo", "Tapia", "Reyes", "Gutiérrez", "Castro"])
+
+
+def check_digits(bodies: np.ndarray) -> np.ndarray:
+    """Mod-11 check digits of many bodies at once (as characters)."""
+    total = np.zeros(len(bodies), dtype=np.int64)
+    rest = bodies.astype(np.int64).copy()
+    weight = 2
+    while rest.any():
+        total += (rest % 10) * weight
+        rest //= 10
+        weight = 2 if weight == 7 else weight + 1
+    value = 11 - total % 11
+    return np.where(value == 11, "0", np.where(value == 10, "K", value.astype(str)))
+
+
+def ruts(bodies: np.ndarray, digits: np.ndarray) -> pd.Series:
+    return pd.Series(bodies.astype(str), dtype="str") + "-" + pd.Series(digits, dtype="str")
+
+
+def build(students: int, days: int, seed: int, folder: Path) -> dict:
+    """Write enrolment, marks and people as Parquet; return what was planted."""
+    rng = np.random.default_rng(seed)
+    n = students
+    bodies = rng.choice(np.arange(5_000_000, 27_000_000, dtype=np.int64), n, replace=False)
+    sige_rut = ruts(bodies, check_digits(bodies))
+    course_no = np.arange(n) // STUDENTS_PER_COURSE
+    rbd = 10_000 + np.arange(n) // STUDENTS_PER_SCHOOL
+    grado = course_no % 8 + 1
+    letra = np.array(list("ABCDEFGH"))[(course_no // 8) % 8]
+    course = (pd.Series(rbd.astype(str), dtype="str") + ":110-" + grado.astype(str) + "-"
+              + pd.Series(letra, dtype="str") + (course_no // 64).astype(str))
+    worked = FIRST_DAY + np.arange(days)
+    last = worked[-1]
+
+    role = rng.random(n)
+    edges = np.cumsum([MISSING, IPE_IN_LIBRO, WRONG_DIGIT, INCORPORATED, WITHDRAWN])
+    missing, ipe, wrong, joined, left = (
+        (role >= lo) & (role < hi) for lo, hi in zip(np.r_[0, edges[:-1]], edges, strict=True))
+    incorporated = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    withdrawn = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    incorporated[joined] = worked[rng.integers(0, days, joined.sum())]
+    withdrawn[left] = worked[rng.integers(0, days, left.sum())]
+    enrolment = pd.DataFrame({"course": course, "rut": sige_rut, "rbd": rbd,
+                              "incorporated_on": incorporated, "withdrawn_on": withdrawn})
+
+    # The Libro writes each child as it has them; the IPE and typo cases differ.
+    libro_rut = sige_rut.to_numpy().copy()
+    ipe_bodies = rng.choice(np.arange(100_000_000, 120_000_000, dtype=np.int64), ipe.sum(),
+                            replace=False)
+    libro_rut[ipe] = ruts(ipe_bodies, check_digits(ipe_bodies)).to_numpy()
+    right = check_digits(bodies[wrong])
+    typo = np.where(right == "1", "2", "1")
+    libro_rut[wrong] = ruts(bodies[wrong], typo).to_numpy()
+    extra = int(n * UNKNOWN)
+    extra_bodies = rng.choice(np.arange(27_000_000, 28_000_000, dtype=np.int64), extra,
+                              replace=False)
+    extra_rows = rng.integers(0, n, extra)
+
+    frames = []
+    for day in worked:
+        present = ~missing & (np.isnat(incorporated) | (incorporated <= day)) & (
+            np.isnat(withdrawn) | (day < withdrawn))
+        frames.append(pd.DataFrame({"course": course[present].to_numpy(),
+                                    "rut": libro_rut[present], "rbd": rbd[present],
+                                    "day": day}))
+        frames.append(pd.DataFrame({"course": course.to_numpy()[extra_rows],
+                                    "rut": ruts(extra_bodies, check_digits(extra_bodies)),
+                                    "rbd": rbd[extra_rows], "day": day}))
+    marks = pd.concat(frames, ignore_index=True)
+    marks["day"] = marks["day"].astype("datetime64[s]")
+
+    nombres = FIRST_NAMES[rng.integers(0, len(FIRST_NAMES), n)]
+    paterno = SURNAMES[rng.integers(0, len(SURNAMES), n)]
+    materno = SURNAMES[rng.integers(0, len(SURNAMES), n)]
+    full = pd.Series(nombres, dtype="str") + " " + paterno + " " + materno
+    people = pd.DataFrame({"rut": sige_rut, "full_name": full})
+    libro_only = pd.DataFrame({"rut": libro_rut[ipe | wrong], "full_name": full[ipe | wrong]})
+    people = pd.concat([people, libro_only], ignore_index=True)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    enrolment.to_parquet(folder / "enrolment.parquet")
+    marks.to_parquet(folder / "marks.parquet")
+    people.to_parquet(folder / "people.parquet")
+    return {"students": n, "courses": int(course_no.max()) + 1, "days": days,
+            "mark_rows": len(marks)}
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _expected(enrolment: pd.DataFrame, marks: pd.DataFrame) -> pd.DataFrame:
+    """SIGE's expected (course, day, rut), by the same date rule, for the others."""
+    worked = marks[["course", "day"]].drop_duplicates()
+    grid = enrolment.merge(worked, on="course")
+    keep = ((grid["incorporated_on"].isna() | (grid["incorporated_on"] <= grid["day"]))
+            & (grid["withdrawn_on"].isna() | (grid["day"] < grid["withdrawn_on"])))
+    return grid.loc[keep, ["course", "day", "rut"]]
+
+
+def contender(name: str, folder: Path, repeat: int) -> dict:
+    enrolment = pd.read_parquet(folder / "enrolment.parquet")
+    marks = pd.read_parquet(folder / "marks.parquet")
+    loaded = _rss_mb()
+    times, extra = [], {}
+    for _ in range(repeat):
+        start = time.perf_counter()
+        if name == "ours":
+            from reconcile.matching import reconcile
+            people = pd.read_parquet(folder / "people.parquet").set_index("rut")
+            start = time.perf_counter()
+            result = reconcile(enrolment, marks, people)
+            summary = {"missing": len(result.missing), "unknown": len(result.unknown),
+                       "pairs": int(result.pairs[["libro", "sige"]].drop_duplicates().shape[0]),
+                       "course_days": len(result.course_days)}
+        elif name == "ours-roster":
+            from reconcile.matching import compare_rosters
+            result = compare_rosters(enrolment, marks)
+            summary = {"missing": len(result.missing), "unknown": len(result.unknown),
+                       "course_days": len(result.course_days)}
+        elif name == "datacompy":
+            import datacompy
+            expected = _expected(enrolment, marks)
+            libro = marks[["course", "day", "rut"]].drop_duplicates()
+            compare = datacompy.PandasCompare(expected, libro, join_columns=["course", "day", "rut"])
+            summary = {"missing": len(compare.df1_unq_rows), "unknown": len(compare.df2_unq_rows)}
+        elif name == "duckdb":
+            import duckdb
+            con = duckdb.connect()
+            con.register("enrolment", enrolment)
+            con.register("marks", marks)
+            rows = con.execute("""
+                WITH worked AS (SELECT DISTINCT course, day FROM marks),
+                expected AS (
+                    SELECT e.course, w.day, e.rut FROM enrolment e JOIN worked w USING (course)
+                    WHERE (e.incorporated_on IS NULL OR e.incorporated_on <= w.day)
+                      AND (e.withdrawn_on IS NULL OR w.day < e.withdrawn_on)),
+                libro AS (SELECT DISTINCT course, day, rut FROM marks)
+                SELECT x.rut IS NULL AS is_unknown, coalesce(x.course, l.course) AS course,
+                       coalesce(x.day, l.day) AS day, coalesce(x.rut, l.rut) AS rut
+                FROM expected x FULL OUTER JOIN libro l
+                  ON x.course = l.course AND x.day = l.day AND x.rut = l.rut
+                WHERE x.rut IS NULL OR l.rut IS NULL""").df()
+            summary = {"missing": int((~rows["is_unknown"]).sum()),
+                       "unknown": int(rows["is_unknown"].sum())}
+            con.close()
+        else:
+            raise SystemExit(f"contendiente desconocido: {name}")
+        times.append(time.perf_counter() - start)
+    return {"name": name, "seconds": min(times), "peak_rss_mb": _rss_mb(),
+            "loaded_rss_mb": loaded, "summary": summary}
+
+
+def run_in_subprocess(name: str, folder: Path, repeat: int) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--contender", name, "--data", str(folder),
+                           "--repeat", str(repeat)], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return {"name": name, "error": done.stderr.strip().splitlines()[-1:] or ["?"]}
+    return json.loads(done.stdout)
+
+
+def report(label: str, built: dict, results: list[dict]) -> None:
+    print(f"\n== {label}: {built['students']:,} estudiantes, {built['courses']:,} cursos, "
+          f"{built['days']} día(s), {built['mark_rows']:,} marcas")
+    ours = next((r for r in results if r["name"] == "ours" and "seconds" in r), None)
+    print(f"{'contendiente':<14}{'segundos':>10}{'vs nuestro':>12}{'RSS máx MB':>12}"
+          f"{'RSS datos MB':>14}  resultado")
+    for r in results:
+        if "error" in r:
+            print(f"{r['name']:<14}  falló: {r['error'][0]}")
+            continue
+        ratio = r["seconds"] / ours["seconds"] if ours else float("nan")
+        print(f"{r['name']:<14}{r['seconds']:>10.2f}{ratio:>11.2f}x{r['peak_rss_mb']:>12.0f}"
+              f"{r['loaded_rss_mb']:>14.0f}  {json.dumps(r['summary'])}")
+    by = {r["name"]: r for r in results if "seconds" in r}
+    if ours and "datacompy" in by:
+        print(f"datacompy / nuestro: {by['datacompy']['seconds'] / ours['seconds']:.1f}x "
+              "(meta: >= 5x)")
+    if ours and "duckdb" in by:
+        print(f"nuestro / DuckDB: {ours['seconds'] / by['duckdb']['seconds']:.2f}x (meta: <= 2x)")
+    if ours:
+        print(f"memoria máxima nuestra: {ours['peak_rss_mb']:.0f} MB")
+    counts = {(r["summary"]["missing"], r["summary"]["unknown"]) for r in by.values()}
+    print("los contendientes coinciden en faltantes y desconocidos" if len(counts) == 1 else
+          f"ATENCIÓN: los contendientes no coinciden: {counts}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contender", help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--students", type=int, default=1_000_000)
+    parser.add_argument("--national", type=int, default=3_600_000)
+    parser.add_argument("--days", type=int, default=1, help="días trabajados a conciliar")
+    parser.add_argument("--quick", action="store_true", help="tamaños pequeños (prueba)")
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    if args.contender:
+        print(json.dumps(contender(args.contender, args.data, args.repeat)))
+        return 0
+    if args.quick:
+        args.students, args.national, args.repeat = 30_000, 60_000, 1
+    contenders = ["ours", "ours-roster", "datacompy", "duckdb"]
+    with tempfile.TemporaryDirectory(prefix="bench_matching_") as tmp:
+        for label, students, repeat in (("Sostenedor sintético", args.students, args.repeat),
+                                        ("Escala nacional", args.national, 1)):
+            folder = Path(tmp) / label.split()[0].lower()
+            built = build(students, args.days, args.seed, folder)
+            results = [run_in_subprocess(name, folder, repeat) for name in contenders]
+            report(label, built, results)
+    print(f"\n(CPU: {os.cpu_count()} núcleos)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
