@@ -22,5 +22,6 @@ if user is None:
 else:
     navigation = st.navigation([
         st.Page("pages/inicio.py", title="Inicio", icon="🏫", default=True),
+        st.Page("pages/cargar_datos.py", title="Cargar datos", icon="📤"),
     ])
 navigation.run()

@@ -7,8 +7,9 @@ from collections.abc import Iterable
 class UserError(Exception):
     """Bad input or a refused action. The CLI prints each reason and exits 2."""
 
-    def __init__(self, reasons: str | Iterable[str]):
+    def __init__(self, reasons: str | Iterable[str], errors: list | None = None):
         self.reasons = [reasons] if isinstance(reasons, str) else list(reasons)
+        self.errors = errors or []  # structured row errors, when an importer found them
         super().__init__("\n".join(self.reasons))
 
 

@@ -206,12 +206,13 @@ def content(record: AttendanceRecord) -> list[dict]:
              "ausentes": [r.text for r in c.ausentes]} for c in record.courses]
 
 
-def test_two_hundred_sends_on_a_bad_day_lose_nothing_and_duplicate_nothing(start_emulator):
+def test_two_hundred_sends_on_a_bad_day_lose_nothing_and_duplicate_nothing(start_emulator, caplog):
     enrolment = synthetic_enrolment(courses=10, students=5)
     faults = FaultPlan(rate=0.3, seed=2026, slow_seconds=0.5)
     running = start_emulator(enrolment, faults=faults, delay_seconds=0,
                              clock=FixedClock(datetime(2026, 11, 30, 12, 0)))
-    client = make_client(running.url, read_timeout=0.2, retries=4)
+    # Few retries, so that some sends do fail (30% ** 3 per send) and must say why.
+    client = make_client(running.url, read_timeout=0.2, retries=2)
     plan = month_of_sends(enrolment)
     assert len(plan) == 200
 
@@ -233,7 +234,7 @@ def test_two_hundred_sends_on_a_bad_day_lose_nothing_and_duplicate_nothing(start
     assert all(cause in CAUSES for cause in failed.values())
     accepted = {i: ticket for i, (state, ticket) in outcomes.items() if state == "aceptado"}
     assert len(set(accepted.values())) == len(accepted)  # one ticket per accepted send
-    assert len(accepted) >= 190
+    assert len(accepted) >= 170
 
     # What arrived: per (day, grade) only ever the planned content; every ticket the
     # client holds is a send SIGE accepted with exactly that content.
@@ -248,10 +249,14 @@ def test_two_hundred_sends_on_a_bad_day_lose_nothing_and_duplicate_nothing(start
     by_ticket = {s["ticket"]: s for s in received if s["ticket"]}
     for index, ticket in accepted.items():
         assert by_ticket[ticket]["courses"] == content(plan[index])
-    # Extra accepted copies only come from answers lost after SIGE took the send.
-    lost_answers = sum(1 for c in calls if c["operation"] == "addAsistencia" and c["fault"] in ("slow", "truncated"))
+    # Extra accepted copies only come from answers the client never got (a timeout or
+    # a broken body): each is the same bytes again, and SIGE keeps the latest.
+    lost = ("tiempo de espera", "ilegible", "interrumpida")
+    lost_answers = sum(1 for r in caplog.records if r.name == "reconcile.sige.client" and r.args
+                       and r.args[0] == "addAsistencia" and any(w in r.getMessage() for w in lost))
     extra = sum(1 for s in received if s["answer_code"] == 1) - len(accepted)
     assert 0 <= extra <= lost_answers
+    assert extra > 0, "the run must include answers lost after SIGE took the send"
 
     # Nothing lost: with SIGE back to normal, every ticket reports processed, the
     # failed sends go through on a resend, and SIGE holds all 200 course-days.
@@ -282,3 +287,25 @@ def test_logs_are_captured_and_clean(start_emulator, caplog, timer):
     names = Counter(r.name for r in caplog.records)
     assert names["reconcile.sige.client"] and names["reconcile.sige.emulator.service"]
     assert any(r.levelno >= logging.WARNING for r in caplog.records)
+
+
+def test_a_client_built_from_the_project_settings(db_url, start_emulator, nov16):
+    from reconcile import settings
+    from reconcile.db import transaction
+    from reconcile.db.models import Establishment
+    from reconcile.sige.config import client_from_settings
+
+    running = start_emulator()
+    with transaction(db_url) as session:
+        session.add(Establishment(rbd=RBD, name="Escuela de prueba", created_at=nov16.now()))
+        session.flush()
+        settings.set_value(session, "sige.base_url", running.url)
+        settings.set_value(session, "sige.read_timeout", "7.5")
+        settings.set_value(session, "sige.cliente_id", CREDS.cliente_id, rbd=RBD)
+        settings.set_value(session, "sige.convenio_id", CREDS.convenio_id, rbd=RBD)
+        settings.set_value(session, "sige.convenio_token", CREDS.convenio_token, rbd=RBD)
+    client = client_from_settings(db_url, retries=1)
+    assert (client.base_url, client.read_timeout, client.connect_timeout) == (running.url, 7.5, 10.0)
+    assert client.send_attendance(first_basic_a(date(2026, 11, 9), [SOFIA], [])).accepted
+    with pytest.raises(SigeCredentialsRejected):
+        client.semilla(11111)  # a school without credentials

@@ -32,8 +32,8 @@ def register(commands) -> None:  # noqa: ANN001
                      help="segundos hasta procesar un envío (crece cerca del cierre; 5)")
     emu.add_argument("--fault-rate", type=float, default=0.0, help="fracción de llamadas con falla (0)")
     emu.add_argument("--seed", type=int, default=None, help="semilla de las fallas (reproducibles)")
-    emu.add_argument("--slow-seconds", type=float, default=35.0,
-                     help="demora de una respuesta lenta (35: más que el tiempo de espera del cliente)")
+    emu.add_argument("--slow-seconds", type=float, default=65.0,
+                     help="demora de una respuesta lenta (65: más que sige.read_timeout por defecto)")
     emu.add_argument("--semilla-ttl", type=float, default=1800.0, help="vida de una semilla en segundos")
     emu.add_argument("--refuse-with", choices=("fault", "empty"), default="fault",
                      help="cómo rechaza credenciales inválidas: SOAP Fault o ValorSemilla vacío")

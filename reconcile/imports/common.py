@@ -88,7 +88,7 @@ def raise_if_errors(errors: list[RowError]) -> None:
         reasons.append(f"… y {len(errors) - MAX_REASONS} problemas más. Corrija los anteriores "
                        "y vuelva a cargar el archivo.")
     reasons.append(f"No se cargó nada: {len(errors)} problema(s) en el archivo.")
-    raise UserError(reasons)
+    raise UserError(reasons, errors=errors)
 
 
 def check_school(user: AuthUser | None, rbd: int, filename: str) -> None:
@@ -139,6 +139,49 @@ def _plain(series: pd.Series) -> list:
     if series.isna().any():
         return series.astype(object).where(series.notna(), None).tolist()
     return series.tolist()  # numpy scalars become Python ints, floats and bools
+
+
+def fast_insert(session: Session, table, frame: pd.DataFrame, columns: list[str]) -> None:
+    """Many rows (dates as ``date``, booleans as bool) straight to the driver, inside
+    the session's transaction: COPY on PostgreSQL, executemany on SQLite. Used for
+    attendance marks, where per-row ORM/Core processing would cost more than the
+    database itself."""
+    if frame.empty:
+        return
+    connection = session.connection()
+    raw = connection.connection.dbapi_connection
+    names = ", ".join(columns)
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        # store exactly what SQLAlchemy's SQLite types store: ISO dates, 0/1 booleans
+        values = [_sqlite_column(frame[c]) for c in columns]
+    else:
+        values = [_plain(frame[c]) for c in columns]
+    rows = list(zip(*values))
+    if dialect == "postgresql":
+        with raw.cursor() as cursor, cursor.copy(
+                f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    elif dialect == "sqlite":
+        cursor = raw.cursor()
+        try:
+            marks = ", ".join("?" for _ in columns)
+            cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
+        finally:
+            cursor.close()
+    else:
+        session.execute(insert(table), [dict(zip(columns, row)) for row in rows])
+
+
+def _sqlite_column(series: pd.Series) -> list:
+    if series.dtype == bool:
+        return series.astype(int).tolist()
+    if series.dtype == object:
+        codes, uniques = pd.factorize(series)
+        if len(uniques) and isinstance(uniques[0], date):
+            return pd.Series([u.isoformat() for u in uniques], dtype=object)[codes].tolist()
+    return _plain(series)
 
 
 def bulk_insert(session: Session, table, rows: list[dict], chunk: int = 50_000) -> None:

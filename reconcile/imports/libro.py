@@ -26,6 +26,7 @@ from reconcile.imports.common import (
     Source,
     audit,
     bulk_insert,
+    fast_insert,
     check_school,
     new_batch,
     raise_if_errors,
@@ -39,6 +40,7 @@ from reconcile.loaders.libro import deciding_marks, read_libro
 from reconcile.sync import states
 
 _KEY = ["course_id", "student_id", "day_n", "hour"]
+_COURSE_DAY_COLUMNS = ["rbd", "course_id", "day", "marks_hash", "state", "cause", "updated_at"]
 
 
 def import_libro(session: Session, source: Source, *, filename: str | None = None,
@@ -132,22 +134,32 @@ def _students(session: Session, marks: pd.DataFrame, rbd: int) -> tuple[dict, in
 
 
 def _existing_marks(session: Session, marks: pd.DataFrame, rbd: int) -> pd.DataFrame:
-    """Stored marks of the course-days the file covers."""
-    table = AttendanceMark.__table__
-    course_ids = sorted(int(c) for c in pd.unique(marks["course_id"]))
+    """Stored marks of the course-days the file covers, read through the driver's
+    cursor (a month of a school is ~50,000 rows; result-row objects would dominate)."""
     first, last = date.fromordinal(int(marks["day_n"].min())), \
         date.fromordinal(int(marks["day_n"].max()))
-    query = (select(table.c.id, table.c.course_id, table.c.student_id, table.c.day,
-                    table.c.hour, table.c.present)
-             .where(table.c.rbd == rbd, table.c.course_id.in_(course_ids),
-                    table.c.day.between(first, last)))
-    rows = session.execute(query).all()
-    stored = pd.DataFrame(rows, columns=["id", "course_id", "student_id", "day", "hour",
-                                         "present"])
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    sql = (f"SELECT id, course_id, student_id, day, hour, present FROM attendance_mark "
+           f"WHERE rbd = {mark} AND day BETWEEN {mark} AND {mark}")
+    params = (rbd, first.isoformat(), last.isoformat()) if sqlite else (rbd, first, last)
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    names = ["id", "course_id", "student_id", "day", "hour", "present"]
+    columns = list(zip(*rows)) or [()] * len(names)
+    stored = pd.DataFrame({name: pd.Series(values, dtype=object if name == "day" else "int64")
+                           for name, values in zip(names, columns)})
     if stored.empty:
         return stored.assign(day_n=pd.Series(dtype="int64"))
-    stored = stored.assign(day_n=_day_numbers(stored["day"]), present=stored["present"]
-                           .astype(bool))
+    codes, uniques = pd.factorize(stored["day"])
+    days = [date.fromisoformat(d) if isinstance(d, str) else d for d in uniques]
+    stored["day_n"] = np.asarray([d.toordinal() for d in days], dtype=np.int64)[codes]
+    stored["present"] = stored["present"].astype(bool)
     scope = marks[["course_id", "day_n"]].drop_duplicates()
     return stored.merge(scope, on=["course_id", "day_n"], how="inner")
 
@@ -163,11 +175,10 @@ def _marks(session: Session, marks: pd.DataFrame, rbd: int, batch_id: int):
     matched = both.loc[both["_merge"] == "both"]
     to_change = matched.loc[matched["present"].astype(bool) != matched["was"].astype(bool)]
     table = AttendanceMark.__table__
-    rows = records(to_add.assign(rbd=rbd, import_batch_id=batch_id,
-                                 present=to_add["present"].astype(bool)),
-                   ["rbd", "course_id", "student_id", "day", "hour", "present",
-                    "import_batch_id"])
-    bulk_insert(session, table, rows)
+    columns = ["rbd", "course_id", "student_id", "day", "hour", "present", "import_batch_id"]
+    added = to_add.assign(rbd=rbd, import_batch_id=batch_id,
+                          present=to_add["present"].astype(bool))
+    fast_insert(session, table, added, columns)
     if len(to_change):
         statement = (update(table).where(table.c.id == bindparam("mark_id"))
                      .values(present=bindparam("new_present"), import_batch_id=batch_id))
@@ -197,18 +208,21 @@ def _course_days(session: Session, marks: pd.DataFrame, rbd: int, now, codes: di
     existing = {(cd.course_id, cd.day.toordinal()): cd for cd in session.scalars(
         select(CourseDay).where(CourseDay.rbd == rbd, CourseDay.course_id.in_(course_ids),
                                 CourseDay.day.between(first, last)))}
-    changed, back = 0, []
+    changed, back, fresh = 0, [], []
     for key, new_hash in hashes.items():
         course_day = existing.get(key)
         if course_day is None:
+            # a transient row: the state rule runs on it, then it is inserted in bulk
             course_day = CourseDay(rbd=rbd, course_id=key[0], day=date.fromordinal(key[1]),
                                    state=SIN_REGISTRO)
-            session.add(course_day)
+            fresh.append(course_day)
         elif course_day.marks_hash == new_hash and course_day.state != SIN_REGISTRO:
             continue
         changed += 1
         if states.on_marks_changed(course_day, new_hash, now):
             back.append((codes.get(key[0]) or _code(session, key[0]), date.fromordinal(key[1])))
+    bulk_insert(session, CourseDay.__table__, [
+        {column: getattr(day, column) for column in _COURSE_DAY_COLUMNS} for day in fresh])
     session.flush()
     return changed, sorted(back, key=lambda item: (item[1], item[0]))
 

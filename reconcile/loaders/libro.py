@@ -161,6 +161,7 @@ def _long_records(sheet: RawSheet, header, reporter: Reporter, sheet_name) -> pd
         reporter.add(header.row_number, "Curso", None, "falta la columna del curso (Curso, o "
                      "Cod Tipo Enseñanza, Cod Grado y Letra Curso)", sheet_name)
     body = sheet.body(header.index)
+    body.attrs["no_course"] = "course" not in pos and not has_codes
     n = len(body)
 
     def get(field_name: str) -> np.ndarray:
@@ -186,6 +187,7 @@ def _long_records(sheet: RawSheet, header, reporter: Reporter, sheet_name) -> pd
         "mark": get("mark"), "mark_label": written.get("mark", "Asistencia"),
     })
     out.attrs["labels"] = {f: written.get(f, LONG_LABELS[f]) for f in LONG_LABELS}
+    out.attrs["no_course"] = body.attrs["no_course"]
     return out
 
 
@@ -505,6 +507,8 @@ def _resolve_courses(raw: pd.DataFrame, out: pd.DataFrame, catalog: CourseCatalo
         course, reason = None, None
         if rbd is None or year is None:
             reason = None  # already reported (RBD or date)
+        elif not uses_codes and raw.attrs.get("no_course"):
+            reason = None  # the missing column is already reported, once
         elif uses_codes:
             ense, r1 = parse_int(a, 1, 999, "el código de tipo de enseñanza")
             grado, r2 = parse_int(b, 0, 99, "el código de grado")

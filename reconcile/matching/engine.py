@@ -16,15 +16,19 @@ import numpy as np
 import pandas as pd
 
 from reconcile import rut as rutlib
-from reconcile.matching.names import name_similarity, name_tokens
-from reconcile.matching.rosters import compare_rosters, day_numbers
-from reconcile.matching.suggest import AMBIGUOUS_COLUMNS, PAIR_COLUMNS, suggest_pairs
+from reconcile.matching.names import name_keys
+from reconcile.matching.rosters import compare_rosters, day_numbers, isin
+from reconcile.matching.suggest import (
+    AMBIGUOUS_COLUMNS,
+    PAIR_COLUMNS,
+    People,
+    parse_rut,
+    suggest_pairs,
+)
 
 CASO_1 = "caso_1"  # SIGE has students the Libro does not (faltantes)
 CASO_2 = "caso_2"  # the Libro has RUTs SIGE does not recognise in that course
 DEFAULT_THRESHOLD = 0.8
-# Two Libro identifiers in one course-day whose names are this close are one child.
-DUPLICATE_NAME_MIN = 0.95
 
 DAY_PAIR_COLUMNS = ["course", "day", "libro", "sige", "sige_course", "confidence", "reason",
                     "same_course", "evidence", "libro_name", "sige_name"]
@@ -124,20 +128,21 @@ def reconcile(enrolment: pd.DataFrame, marks: pd.DataFrame,
         hi = np.inf if end is None else day_numbers(pd.Series([end]))[0]
         marks = marks[(days >= lo) & (days <= hi)]
     rosters = compare_rosters(enrolment, marks, corrections)
-    course_days = rosters.course_days.copy()
+    course_days = _in_course_order(rosters.course_days)
     missing = _with_dates(rosters.missing)
     unknown = _classify(_with_dates(rosters.unknown), provisional_min_body)
     course_days = _with_dates(course_days)
 
     schools = _schools(enrolment, marks, set(missing["course"]) | set(unknown["course"]))
+    known = People(people, provisional_min_body)
     suggestions = suggest_pairs(_school_of(unknown[["course", "rut"]], schools),
                                 _school_of(missing[["course", "rut"]], schools),
-                                people, threshold, provisional_min_body)
+                                known, threshold, provisional_min_body)
     pairs = _pairs_by_day(suggestions.pairs, unknown, missing)
     paired = set(suggestions.pairs["libro"])
     duplicates = pd.concat([
         _merged_duplicates(rosters.merged),
-        _name_duplicates(unknown[~unknown["rut"].isin(paired)], marks, people, corrections),
+        _name_duplicates(unknown[~unknown["rut"].isin(paired)], marks, known, corrections),
     ], ignore_index=True)
     wrong_course = _wrong_course(unknown, enrolment)
 
@@ -147,26 +152,37 @@ def reconcile(enrolment: pd.DataFrame, marks: pd.DataFrame,
     course_days["reasons"] = [
         [reason for reason, count in ((CASO_1, m), (CASO_2, u)) if count]
         for m, u in zip(n_missing, n_unknown, strict=True)]
-    order = sorted(range(len(course_days)), key=lambda i: (
-        course_sort_key(course_days["course"].iat[i]), course_days["day"].iat[i]))
-    course_days = course_days.iloc[order].reset_index(drop=True)
     return Reconciliation(course_days, missing, unknown, pairs, suggestions.ambiguous,
                           duplicates, wrong_course)
 
 
+def _in_course_order(course_days: pd.DataFrame) -> pd.DataFrame:
+    """Courses as ``course_sort_key`` orders them, then days; vectorised."""
+    if course_days.empty:
+        return course_days
+    parts = course_days["course"].astype(str).str.split("-", expand=True)
+    keys = [day_numbers(course_days["day"])]
+    for column in reversed(parts.columns.tolist()):  # lexsort: the last key is the first
+        text = parts[column].fillna("")
+        number = pd.to_numeric(text.where(text.str.fullmatch(r"\d+"), None), errors="coerce")
+        keys += [text.to_numpy(dtype=object), number.fillna(0).to_numpy(),
+                 number.isna().to_numpy()]
+    order = np.lexsort(keys)
+    return course_days.iloc[order].reset_index(drop=True)
+
+
 def _with_dates(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
-    frame["day"] = [d.date() for d in pd.to_datetime(frame["day"])] if len(frame) else []
-    frame["day"] = frame["day"].astype(object)
+    frame["day"] = pd.to_datetime(frame["day"]).dt.date.astype(object)
     return frame
 
 
 def _classify(unknown: pd.DataFrame, provisional_min_body: int) -> pd.DataFrame:
     """Parse only the distinct unknown RUTs: kind, and why a RUT is invalid."""
-    parsed = {r: rutlib.parse(r, provisional_min_body) for r in unknown["rut"].unique()}
-    unknown["kind"] = [parsed[r].kind for r in unknown["rut"]]
+    values = unknown["rut"].tolist()
+    unknown["kind"] = [parse_rut(r, provisional_min_body).kind for r in values]
     unknown["invalid"] = unknown["kind"] == rutlib.INVALID
-    unknown["invalid_reason"] = [parsed[r].reason for r in unknown["rut"]]
+    unknown["invalid_reason"] = [parse_rut(r, provisional_min_body).reason for r in values]
     return unknown
 
 
@@ -182,8 +198,8 @@ def _schools(enrolment: pd.DataFrame, marks: pd.DataFrame, courses: set) -> dict
     if "rbd" not in enrolment.columns or "rbd" not in marks.columns or not courses:
         return None
     wanted = list(courses)
-    both = pd.concat([enrolment.loc[enrolment["course"].isin(wanted), ["course", "rbd"]],
-                      marks.loc[marks["course"].isin(wanted), ["course", "rbd"]]])
+    both = pd.concat([enrolment.loc[isin(enrolment["course"], wanted), ["course", "rbd"]],
+                      marks.loc[isin(marks["course"], wanted), ["course", "rbd"]]])
     return dict(both.drop_duplicates("course").itertuples(index=False, name=None))
 
 
@@ -215,36 +231,31 @@ def _merged_duplicates(merged: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(how="correction")[["course", "day", "rut", "other_rut", "how"]]
 
 
-def _name_duplicates(unknown: pd.DataFrame, marks: pd.DataFrame, people: pd.DataFrame | None,
+def _name_duplicates(unknown: pd.DataFrame, marks: pd.DataFrame, people: People,
                      corrections: Mapping[str, str] | None) -> pd.DataFrame:
-    """An unpaired unknown Libro student with the name of another Libro student
-    of the same course that day: the child is in the Libro twice (e.g. under an
-    IPE and under the RUN). Looks only at the course-days with such students."""
+    """An unpaired unknown Libro student with the same name (accents, case and
+    order aside) as another Libro student of the same course that day: the child
+    is in the Libro twice (e.g. under an IPE and under the RUN). Looks only at
+    the course-days with such students, comparing vectorised name keys."""
     columns = ["course", "day", "rut", "other_rut", "how"]
-    if unknown.empty or people is None or people.empty:
+    if unknown.empty:
         return pd.DataFrame(columns=columns)
     course_days = unknown[["course", "day"]].drop_duplicates()
-    mates = marks[marks["course"].isin(course_days["course"].unique())][["course", "rut", "day"]]
-    mates = _with_dates(mates.drop_duplicates())
+    mates = marks.loc[isin(marks["course"], course_days["course"].unique().tolist()),
+                      ["course", "rut", "day"]].drop_duplicates()
+    mates = _with_dates(mates).merge(course_days, on=["course", "day"])
     if corrections:
-        mates["rut"] = mates["rut"].map(lambda r: corrections.get(r, r))
-    mates = mates.merge(course_days, on=["course", "day"]).drop_duplicates()
+        mates["rut"] = [corrections.get(r, r) for r in mates["rut"].tolist()]
     together = unknown[["course", "day", "rut"]].merge(
         mates.rename(columns={"rut": "other_rut"}), on=["course", "day"])
-    together = together[together["rut"] != together["other_rut"]]
+    together = together[together["rut"] != together["other_rut"]].drop_duplicates()
     if together.empty:
         return pd.DataFrame(columns=columns)
-    wanted = set(together["rut"]) | set(together["other_rut"])
-    known = people[people.index.isin(list(wanted))]
-    tokens = {}
-    for rut, row in zip(known.index, known.to_dict("records"), strict=True):
-        text = row.get("full_name") if isinstance(row.get("full_name"), str) else " ".join(
-            str(row.get(k) or "") for k in ("nombres", "ape_paterno", "ape_materno"))
-        tokens[rut] = name_tokens(text)
-    score = {pair: name_similarity(tokens.get(pair[0], ()), tokens.get(pair[1], ()))
-             for pair in set(zip(together["rut"], together["other_rut"], strict=True))}
-    same = [score[(a, b)] >= DUPLICATE_NAME_MIN
-            for a, b in zip(together["rut"], together["other_rut"], strict=True)]
+    ruts = pd.unique(pd.concat([together["rut"], together["other_rut"]])).tolist()
+    keys = pd.Series(name_keys(people.name_texts(ruts)), index=ruts)
+    first, second = keys.reindex(together["rut"]).to_numpy(), keys.reindex(
+        together["other_rut"]).to_numpy()
+    same = (first == second) & (first != 0)
     return together[same].assign(how="name")[columns].reset_index(drop=True)
 
 
@@ -253,7 +264,7 @@ def _wrong_course(unknown: pd.DataFrame, enrolment: pd.DataFrame) -> pd.DataFram
     columns = ["course", "day", "rut", "sige_course"]
     if unknown.empty:
         return pd.DataFrame(columns=columns)
-    elsewhere = enrolment[enrolment["rut"].isin(unknown["rut"].unique())]
+    elsewhere = enrolment[isin(enrolment["rut"], unknown["rut"].unique().tolist())]
     both = unknown[["course", "day", "rut"]].merge(
         elsewhere[["course", "rut", "incorporated_on", "withdrawn_on"]].rename(
             columns={"course": "sige_course"}), on="rut")

@@ -22,7 +22,11 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from rapidfuzz import fuzz, process
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from rapidfuzz import fuzz
 
 _NOT_LETTERS = re.compile(r"[^a-z]+")
 
@@ -54,6 +58,30 @@ def name_similarity(a: Iterable[str], b: Iterable[str]) -> float:
     if not a or not b:
         return 0.0
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-    scores = process.cdist(short, long_, scorer=fuzz.ratio)
-    coverage = float(((scores.max(axis=1) / 100.0) ** _TOKEN_POWER).mean())
+    ratio = fuzz.ratio
+    closeness = sum((max(ratio(s, t) for t in long_) / 100.0) ** _TOKEN_POWER for s in short)
+    coverage = closeness / len(short)
     return coverage * (1.0 - _LEFTOVER_WEIGHT + _LEFTOVER_WEIGHT * len(short) / len(long_))
+
+
+def name_keys(names: pd.Series) -> np.ndarray:
+    """One uint64 per name, equal exactly when two names have the same tokens as
+    ``name_tokens`` reads them (accents, case, order and punctuation aside); 0 for
+    no name. Vectorised (pyarrow), for comparing many names at once.
+
+    >>> keys = name_keys(pd.Series(['Pérez Soto, Sofía', 'SOFIA PEREZ SOTO', 'Sofía Soto', None]))
+    >>> bool(keys[0] == keys[1]), bool(keys[0] == keys[2]), int(keys[3])
+    (True, False, 0)
+    """
+    text = pa.array(names.astype(object).where(names.notna(), None).tolist(), type=pa.string())
+    text = pc.utf8_normalize(text, form="NFKD")
+    text = pc.replace_substring_regex(text, pattern=r"\p{Mn}", replacement="")
+    text = pc.replace_substring_regex(pc.utf8_lower(text), pattern="[^a-z]+", replacement=" ")
+    tokens = pc.split_pattern(pc.utf8_trim_whitespace(text), pattern=" ")
+    flat = pc.list_flatten(tokens).to_numpy(zero_copy_only=False)
+    owner = pc.list_parent_indices(tokens).to_numpy()
+    real = flat != ""
+    hashes = pd.util.hash_array(flat[real].astype(object))
+    keys = np.zeros(len(names), dtype=np.uint64)
+    np.add.at(keys, owner[real], hashes)  # a sum: the order of tokens does not matter
+    return keys

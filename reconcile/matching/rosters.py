@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 ENROLMENT_COLUMNS = ("course", "rut", "incorporated_on", "withdrawn_on")
 MARK_COLUMNS = ("course", "rut", "day")
@@ -39,9 +41,9 @@ class Rosters:
     merged: pd.DataFrame  # course, day, rut, source_rut
 
 
-def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
+def day_numbers(values: pd.Series | np.ndarray, missing: int = -1) -> np.ndarray:
     """Dates (date objects, datetime64, ISO text) as int64 days since 1970-01-01;
-    a missing date becomes -1 and must be masked by the caller.
+    a missing date becomes ``missing``.
 
     >>> day_numbers(pd.Series(['1970-01-02', None])).tolist()
     [1, -1]
@@ -49,18 +51,23 @@ def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
     parsed = pd.to_datetime(pd.Series(values), errors="raise")
     days = parsed.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
     out = days.astype(np.int64)
-    out[np.isnat(days)] = -1
+    out[np.isnat(days)] = missing
     return out
 
 
-def _bound(values: pd.Series, missing: int) -> np.ndarray:
-    days = day_numbers(values)
-    days[pd.isna(values).to_numpy()] = missing
-    return days
+def isin(values: pd.Series | pd.Index, wanted: list) -> np.ndarray:
+    """``values.isin(wanted)`` as a bool array. For text backed by Arrow the set is
+    built in C: pandas converts a large set one Python value at a time.
 
-
-def _codes_of(labels: pd.Series | pd.Index, uniques: pd.Index) -> np.ndarray:
-    return uniques.get_indexer(labels)
+    >>> isin(pd.Series(['a', 'b', None], dtype='str'), ['b', 'c']).tolist()
+    [False, True, False]
+    """
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        texts = [w for w in wanted if isinstance(w, str)]
+        array = pa.array(values)  # no copy: the Arrow data itself
+        found = pc.is_in(array, value_set=pa.array(texts, type=array.type))
+        return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+    return np.asarray(values.isin(wanted))
 
 
 def _apply_corrections(rut_codes: np.ndarray, ruts: pd.Index,
@@ -100,20 +107,25 @@ def compare_rosters(enrolment: pd.DataFrame, marks: pd.DataFrame,
     student and day). ``corrections`` maps a Libro RUT to the SIGE RUT it stands
     for and is applied before anything else.
     """
-    empty = _empty_result()
     if marks.empty:
-        return empty
-    # Codes: courses and days from the Libro (they define the worked days).
-    m_course, courses = pd.factorize(marks["course"], sort=True)
-    m_rut, ruts = pd.factorize(marks["rut"])
-    ruts = pd.Index(ruts)
-    m_rut, ruts, corrected = _apply_corrections(m_rut.astype(np.int64), ruts, corrections)
+        return _empty_result()
+    n_marks = len(marks)
+    # One pass of hashing per key over both sides: courses, then RUTs.
+    course_codes, courses = pd.factorize(
+        pd.concat([marks["course"], enrolment["course"]], ignore_index=True))
+    rut_codes, ruts = pd.factorize(pd.concat([marks["rut"], enrolment["rut"]], ignore_index=True))
+    courses, ruts = pd.Index(courses), pd.Index(ruts)
+    m_course = course_codes[:n_marks].astype(np.int64)
+    e_course = course_codes[n_marks:].astype(np.int64)
+    m_rut, ruts, corrected = _apply_corrections(rut_codes[:n_marks].astype(np.int64), ruts,
+                                                corrections)
+    e_rut = rut_codes[n_marks:].astype(np.int64)
     m_day = day_numbers(marks["day"])
     first_day = int(m_day.min())
     span = int(m_day.max()) - first_day + 1
     n_ruts = max(len(ruts), 1)
 
-    cd_of_mark = m_course.astype(np.int64) * span + (m_day - first_day)
+    cd_of_mark = m_course * span + (m_day - first_day)
     lib_keys_all = cd_of_mark * n_ruts + m_rut
     lib_keys = pd.unique(lib_keys_all)
     course_day_keys = np.unique(cd_of_mark)  # sorted: grouped by course, then day
@@ -121,31 +133,29 @@ def compare_rosters(enrolment: pd.DataFrame, marks: pd.DataFrame,
     libro_students = np.bincount(np.searchsorted(course_day_keys, lib_keys // n_ruts),
                                  minlength=n_cd)
 
-    # Expected: each enrolment repeated over its course's worked days, then the date rule.
-    e_course = _codes_of(enrolment["course"], pd.Index(courses))
-    keep = e_course >= 0
-    e_rows = np.flatnonzero(keep)
-    e_course = e_course[keep].astype(np.int64)
+    # Expected: each enrolment repeated over its course's worked days (none for a
+    # course without Libro records), then the SIGE date rule.
     cd_course = course_day_keys // span
     days_per_course = np.bincount(cd_course, minlength=len(courses))
     first_cd_of_course = np.concatenate(([0], np.cumsum(days_per_course)[:-1]))
     repeats = days_per_course[e_course]
+    e_rows = np.flatnonzero(repeats)
+    repeats = repeats[e_rows]
     total = int(repeats.sum())
-    row_of = np.repeat(np.arange(len(e_rows)), repeats)
+    row_of = np.repeat(e_rows, repeats)
     offset_in_group = np.arange(total) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-    exp_cd = course_day_keys[first_cd_of_course[e_course][row_of] + offset_in_group]
+    exp_cd = course_day_keys[first_cd_of_course[e_course[row_of]] + offset_in_group]
     exp_day = exp_cd % span + first_day
-    incorporated = _bound(enrolment["incorporated_on"], _NEVER_BEFORE)[e_rows][row_of]
-    withdrawn = _bound(enrolment["withdrawn_on"], _NEVER_AFTER)[e_rows][row_of]
-    enrolled = (incorporated <= exp_day) & (exp_day < withdrawn)
+    enrolled = np.ones(total, dtype=bool)
+    for column, no_date, compare in (("incorporated_on", _NEVER_BEFORE, np.less_equal),
+                                     ("withdrawn_on", _NEVER_AFTER, np.greater)):
+        if enrolment[column].notna().any():
+            enrolled &= compare(day_numbers(enrolment[column], no_date)[row_of], exp_day)
     exp_cd, row_of = exp_cd[enrolled], row_of[enrolled]
-    exp_rut = _codes_of(enrolment["rut"], ruts)[e_rows][row_of]
+    exp_keys = exp_cd * n_ruts + e_rut[row_of]
 
     sige_enrolled = np.bincount(np.searchsorted(course_day_keys, exp_cd), minlength=n_cd)
-    known = exp_rut >= 0
-    exp_keys = exp_cd[known] * n_ruts + exp_rut[known]
-    found = np.zeros(len(exp_cd), dtype=bool)
-    found[known] = pd.Index(exp_keys).isin(lib_keys)
+    found = pd.Index(exp_keys).isin(lib_keys)
     unknown_keys = lib_keys[~pd.Index(lib_keys).isin(exp_keys)]
 
     def course_day_frame(cd: np.ndarray) -> pd.DataFrame:
@@ -160,7 +170,7 @@ def compare_rosters(enrolment: pd.DataFrame, marks: pd.DataFrame,
 
     lost = ~found
     missing = course_day_frame(exp_cd[lost])
-    missing["rut"] = enrolment["rut"].to_numpy()[e_rows[row_of[lost]]]
+    missing["rut"] = ruts.take(e_rut[row_of[lost]])
 
     unknown = course_day_frame(unknown_keys // n_ruts)
     unknown["rut"] = ruts.take(unknown_keys % n_ruts)

@@ -20,12 +20,15 @@ two pairs.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 
 from reconcile import rut as rutlib
 from reconcile.matching.names import name_similarity, name_tokens
+from reconcile.matching.rosters import isin
 
 PROVISIONAL = "provisional"
 CHECK_DIGIT = "check_digit"
@@ -65,12 +68,68 @@ class _Person:
     gender: str | None
 
 
+@lru_cache(maxsize=1 << 16)
+def parse_rut(value: str, provisional_min_body: int) -> rutlib.Rut:
+    """``rut.parse``, remembered: the same few RUTs are looked at several times."""
+    return rutlib.parse(value, provisional_min_body)
+
+
 def _text(value: object) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+class People:
+    """Names, birth date and gender of the few RUTs the later stages look at,
+    looked up in batches from a frame indexed by RUT (any of nombres,
+    ape_paterno, ape_materno, full_name, birth_date, gender)."""
+
+    def __init__(self, frame: pd.DataFrame | None,
+                 provisional_min_body: int = rutlib.DEFAULT_PROVISIONAL_MIN_BODY):
+        self._frame = frame
+        self._min_body = provisional_min_body
+        self._rows: dict[str, dict] = {}
+        self._persons: dict[tuple[str, bool], _Person] = {}
+
+    def load(self, ruts: Iterable[str]) -> None:
+        wanted = [r for r in set(ruts) if r not in self._rows]
+        if not wanted:
+            return
+        if self._frame is not None and not self._frame.empty:
+            subset = self._frame[isin(self._frame.index, wanted)]
+            subset = subset[~subset.index.duplicated()]
+            self._rows.update(zip(subset.index.tolist(), subset.to_dict("records"), strict=True))
+        for value in wanted:
+            self._rows.setdefault(value, {})
+
+    def name_texts(self, ruts: list[str]) -> pd.Series:
+        """The Libro-side name of each RUT (full name, else the parts), vectorised;
+        empty when unknown. Indexed like ``ruts``."""
+        out = pd.Series([""] * len(ruts), index=ruts, dtype=object)
+        frame = self._frame
+        if frame is None or frame.empty or not ruts:
+            return out
+        subset = frame[isin(frame.index, ruts)]
+        subset = subset[~subset.index.duplicated()]
+        empty = pd.Series("", index=subset.index, dtype=object)
+        parts = [subset[c].astype(object).fillna("") if c in subset else empty
+                 for c in ("nombres", "ape_paterno", "ape_materno")]
+        joined = (parts[0] + " " + parts[1] + " " + parts[2]).str.strip()
+        full = subset["full_name"].astype(object) if "full_name" in subset else empty
+        text = full.where(full.notna() & (full.astype(str).str.strip() != ""), joined)
+        out.update(text)
+        return out
+
+    def person(self, value: str, libro_side: bool) -> _Person:
+        """The Libro writes a full name; SIGE its parts: each side prefers its own."""
+        key = (value, libro_side)
+        if key not in self._persons:
+            self.load([value])
+            self._persons[key] = _person(value, self._rows[value], libro_side, self._min_body)
+        return self._persons[key]
+
+
 def _person(rut: str, row: dict, prefer_full_name: bool, provisional_min_body: int) -> _Person:
-    parsed = rutlib.parse(rut, provisional_min_body)
+    parsed = parse_rut(rut, provisional_min_body)
     parts = [_text(row.get(k)) for k in ("nombres", "ape_paterno", "ape_materno")]
     from_parts = " ".join(p for p in parts if p)
     full = _text(row.get("full_name")) or ""
@@ -127,96 +186,105 @@ def _score(libro: _Person, sige: _Person, stage: str, same_course: bool) -> tupl
     return round(min(max(confidence, 0.0), 1.0), 4), evidence
 
 
-def _people_rows(people: pd.DataFrame | None, ruts: set[str]) -> dict[str, dict]:
-    if people is None or people.empty or not ruts:
-        return {}
-    subset = people[people.index.isin(list(ruts))]
-    subset = subset[~subset.index.duplicated()]
-    return {str(rut): row for rut, row in zip(subset.index, subset.to_dict("records"),
-                                                 strict=True)}
-
-
 def suggest_pairs(unknown: pd.DataFrame, missing: pd.DataFrame,
-                  people: pd.DataFrame | None, threshold: float,
+                  people: pd.DataFrame | People | None, threshold: float,
                   provisional_min_body: int = rutlib.DEFAULT_PROVISIONAL_MIN_BODY) -> Suggestions:
     """Pair Libro identifiers SIGE does not know with SIGE students the Libro lacks.
 
     ``unknown``: distinct (course, rut) from the Libro; ``missing``: distinct
     (course, rut) from SIGE; both may carry ``rbd`` to keep schools apart.
-    ``people``: indexed by RUT with any of nombres, ape_paterno, ape_materno,
-    full_name, birth_date, gender.
+    ``people``: a frame indexed by RUT (see ``People``) or a ``People``.
     """
     unknown = unknown.drop_duplicates(["course", "rut"])
     missing = missing.drop_duplicates(["course", "rut"])
     if unknown.empty or missing.empty:
         return _empty()
-    rows = _people_rows(people, set(unknown["rut"]) | set(missing["rut"]))
-    libro = {r: _person(r, rows.get(r, {}), True, provisional_min_body)
-             for r in unknown["rut"].unique()}
-    sige = {r: _person(r, rows.get(r, {}), False, provisional_min_body)
-            for r in missing["rut"].unique()}
-
+    if not isinstance(people, People):
+        people = People(people, provisional_min_body)
+    libro_ruts, sige_ruts = unknown["rut"].unique().tolist(), missing["rut"].unique().tolist()
+    people.load(libro_ruts + sige_ruts)
     school = ["rbd"] if "rbd" in unknown.columns and "rbd" in missing.columns else []
-    grid = unknown.rename(columns={"course": "libro_course", "rut": "libro"}).merge(
-        missing.rename(columns={"course": "sige_course", "rut": "sige"}),
-        how="inner" if school else "cross", on=school or None)
-    grid = grid[grid["libro"] != grid["sige"]]  # same RUT elsewhere: a course problem
+    libro_side = unknown.rename(columns={"course": "libro_course", "rut": "libro"})
+    sige_side = missing.rename(columns={"course": "sige_course", "rut": "sige"})
+    state = _Assignment(threshold)
+    # First the Libro child's own course; then, for whoever is left, the school.
+    same = libro_side.merge(sige_side, left_on=["libro_course", *school],
+                            right_on=["sige_course", *school])
+    state.assign(_candidates(same, 0, people))
+    left_libro = libro_side[~libro_side["libro"].isin(list(state.taken_libro))]
+    left_sige = sige_side[~sige_side["sige"].isin(list(state.taken_sige))]
+    if not left_libro.empty and not left_sige.empty:
+        other = left_libro.merge(left_sige, how="inner" if school else "cross",
+                                 on=school or None)
+        other = other[other["libro_course"] != other["sige_course"]]
+        state.assign(_candidates(other, 1, people))
+    return Suggestions(pd.DataFrame(state.pairs, columns=PAIR_COLUMNS),
+                       pd.DataFrame(state.ambiguous, columns=AMBIGUOUS_COLUMNS))
 
-    candidates = []
+
+def _candidates(grid: pd.DataFrame, level: int, people: People) -> list[tuple]:
+    """Scored candidate pairs, best first: (level, -confidence, libro, sige,
+    libro_course, sige_course, stage, evidence, libro_name, sige_name)."""
+    grid = grid[grid["libro"] != grid["sige"]]  # same RUT elsewhere: a course problem
+    out = []
     for libro_course, libro_rut, sige_course, sige_rut in zip(
-            grid["libro_course"], grid["libro"], grid["sige_course"], grid["sige"], strict=True):
-        stage = _stage(libro[libro_rut], sige[sige_rut])
+            grid["libro_course"].tolist(), grid["libro"].tolist(), grid["sige_course"].tolist(),
+            grid["sige"].tolist(), strict=True):
+        libro, sige = people.person(libro_rut, True), people.person(sige_rut, False)
+        stage = _stage(libro, sige)
         if stage is None:
             continue
-        same_course = libro_course == sige_course
-        confidence, evidence = _score(libro[libro_rut], sige[sige_rut], stage, same_course)
-        candidates.append((0 if same_course else 1, -confidence, libro_rut, sige_rut,
-                           libro_course, sige_course, stage, evidence))
-    return _assign(sorted(candidates, key=lambda c: c[:4]), threshold, libro, sige)
+        confidence, evidence = _score(libro, sige, stage, level == 0)
+        out.append((level, -confidence, libro_rut, sige_rut, libro_course, sige_course, stage,
+                    evidence, libro.name, sige.name))
+    return sorted(out, key=lambda c: c[:4])
 
 
-def _assign(candidates: list[tuple], threshold: float, libro: dict[str, _Person],
-            sige: dict[str, _Person]) -> Suggestions:
-    """Greedy, best first: the same course before the school, higher confidence
-    first. A close rival blocks the pair and leaves both children to a person: a
-    second SIGE child for the same Libro child, or a second Libro child for whom
-    this SIGE child is about as good as their own best."""
-    eligible = [c for c in candidates if -c[1] >= threshold]
-    by_libro: dict[str, list[tuple]] = {}
-    by_sige: dict[str, list[tuple]] = {}
-    for c in eligible:
-        by_libro.setdefault(c[2], []).append(c)
-        by_sige.setdefault(c[3], []).append(c)
-    taken_libro: set[str] = set()
-    taken_sige: set[str] = set()
-    pairs, ambiguous = [], []
+class _Assignment:
+    """Greedy, best first. A close rival blocks a pair and leaves both children to
+    a person: a second SIGE child for the same Libro child, or a second Libro
+    child for whom this SIGE child is about as good as their own best. Whoever
+    is paired or blocked is taken: one child is never in two pairs."""
 
-    def open_(c: tuple) -> bool:
-        return c[2] not in taken_libro and c[3] not in taken_sige
+    def __init__(self, threshold: float):
+        self.threshold = threshold
+        self.taken_libro: set[str] = set()
+        self.taken_sige: set[str] = set()
+        self.pairs: list[tuple] = []
+        self.ambiguous: list[tuple] = []
 
-    def best_for(libro_rut: str, level: int) -> float:
-        return max(-c[1] for c in by_libro[libro_rut] if c[0] == level and open_(c))
+    def _open(self, c: tuple) -> bool:
+        return c[2] not in self.taken_libro and c[3] not in self.taken_sige
 
-    for candidate in eligible:
-        level, negative, libro_rut, sige_rut, libro_course, sige_course, stage, evidence = candidate
-        if not open_(candidate):
-            continue
-        confidence = -negative
-        close = confidence - AMBIGUITY_MARGIN
-        other_sige = [c[3] for c in by_libro[libro_rut] if c[0] == level
-                      and c[3] != sige_rut and open_(c) and -c[1] > close]
-        other_libro = [c[2] for c in by_sige[sige_rut] if c[0] == level
-                       and c[2] != libro_rut and open_(c) and -c[1] > close
-                       and -c[1] > best_for(c[2], level) - AMBIGUITY_MARGIN]
-        taken_libro.add(libro_rut)
-        taken_sige.add(sige_rut)
-        if other_sige or other_libro:
-            ambiguous.append((libro_rut, libro_course, sorted({sige_rut, *other_sige})))
-            continue
-        pairs.append((libro_rut, libro_course, sige_rut, sige_course, confidence, stage,
-                      level == 0, evidence, libro[libro_rut].name, sige[sige_rut].name))
-    return Suggestions(pd.DataFrame(pairs, columns=PAIR_COLUMNS),
-                       pd.DataFrame(ambiguous, columns=AMBIGUOUS_COLUMNS))
+    def assign(self, candidates: list[tuple]) -> None:
+        eligible = [c for c in candidates if -c[1] >= self.threshold and self._open(c)]
+        by_libro: dict[str, list[tuple]] = {}
+        by_sige: dict[str, list[tuple]] = {}
+        for c in eligible:
+            by_libro.setdefault(c[2], []).append(c)
+            by_sige.setdefault(c[3], []).append(c)
+
+        def best_for(libro_rut: str) -> float:
+            return max(-c[1] for c in by_libro[libro_rut] if self._open(c))
+
+        for candidate in eligible:
+            (level, negative, libro_rut, sige_rut, libro_course, sige_course, stage, evidence,
+             libro_name, sige_name) = candidate
+            if not self._open(candidate):
+                continue
+            close = -negative - AMBIGUITY_MARGIN
+            other_sige = [c[3] for c in by_libro[libro_rut]
+                          if c[3] != sige_rut and self._open(c) and -c[1] > close]
+            other_libro = [c[2] for c in by_sige[sige_rut]
+                           if c[2] != libro_rut and self._open(c) and -c[1] > close
+                           and -c[1] > best_for(c[2]) - AMBIGUITY_MARGIN]
+            self.taken_libro.add(libro_rut)
+            self.taken_sige.add(sige_rut)
+            if other_sige or other_libro:
+                self.ambiguous.append((libro_rut, libro_course, sorted({sige_rut, *other_sige})))
+                continue
+            self.pairs.append((libro_rut, libro_course, sige_rut, sige_course, -negative, stage,
+                               level == 0, evidence, libro_name, sige_name))
 
 
 def _empty() -> Suggestions:

@@ -179,7 +179,8 @@ class SigeClient:
 
     ``credentials`` maps an RBD to its convenio's credentials (a mapping or a
     function). ``retries`` is the number of *extra* attempts after the first.
-    Backoff waits a random time in [0, min(backoff_max, backoff_initial * 2**n)].
+    The n-th wait (n from 0) is random in [0, min(backoff_max, backoff_initial * 2**n)]
+    ("full jitter"), so many workers retrying at once do not hammer SIGE together.
     """
 
     def __init__(

@@ -38,7 +38,7 @@ DEFAULT_WEIGHTS = {HTTP_503: 3, SOAP_FAULT: 2, HTML: 1, SLOW: 2, TRUNCATED: 2, S
 
 class FaultPlan:
     def __init__(self, rate: float = 0.0, seed: int | None = None,
-                 weights: Mapping[str, float] | None = None, slow_seconds: float = 35.0) -> None:
+                 weights: Mapping[str, float] | None = None, slow_seconds: float = 65.0) -> None:
         if not 0.0 <= rate <= 1.0:
             raise ValueError("la tasa de fallas debe estar entre 0 y 1")
         unknown = set(weights or {}) - set(KINDS)

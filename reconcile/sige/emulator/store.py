@@ -49,6 +49,7 @@ class EmulatorStore:
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL keeps it consistent; a demo needs no fsync per call
         self._db.executescript(SCHEMA)
 
     @contextmanager

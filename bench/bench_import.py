@@ -1,0 +1,150 @@
+"""Importing a sostenedor-size pair of files, next to a bare read of the same files.
+
+A sostenedor with 25 schools x 40 courses x 30 students (30,000 students in 1,000
+courses): per school a SIGE nómina (.xlsx, data on the 2nd sheet, SIGE headers) and
+a month of Libro Digital attendance (long .csv, ';', Latin-1, 22 worked days x 2
+class hours: 1.32 million marks in all). The files are written to a temp dir; the
+import (validation + database writes, one transaction per file) is timed against
+a bare ``openpyxl`` / ``pandas.read_csv`` read of the same files.
+
+    python bench/bench_import.py [--schools 25] [--database-url URL]
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import openpyxl  # noqa: E402
+import pandas as pd  # noqa: E402
+import xlsxwriter  # noqa: E402
+
+from reconcile import rut  # noqa: E402
+from reconcile.clock import FixedClock  # noqa: E402
+from reconcile.db import transaction, upgrade  # noqa: E402
+from reconcile.imports import import_libro, import_sige  # noqa: E402
+
+HEADER = ["Año", "RBD", "Cod Tipo Enseñanza", "Cod Grado", "Desc Grado", "Letra Curso", "Run",
+          "Dígito Ver.", "Genero", "Nombres", "Apellido Paterno", "Apellido Materno",
+          "Dirección", "Comuna Residencia", "Código Comuna Residencia", "Email", "Celular",
+          "Fecha Nacimiento", "Código Etnia", "Fecha Incorporación Curso", "Fecha Retiro",
+          "%Asistenca", "Promedio Final"]
+NAMES = ["Martina", "Benjamín", "Sofía", "Agustín", "Florencia", "Tomás", "Mateo", "Josefa"]
+SURNAMES = ["González", "Muñoz", "Rojas", "Díaz", "Pérez", "Soto", "Silva", "Tapia"]
+GRADES, LETTERS, PER_COURSE = range(1, 9), "ABCDE", 30
+
+
+def worked_days(count: int = 22) -> list[date]:
+    day, days = date(2026, 10, 1), []  # October 2026 has 22 weekdays
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def write_school(folder: Path, rbd: int, first_run: int, rng: random.Random):
+    nomina, libro = folder / f"nomina_{rbd}.xlsx", folder / f"libro_{rbd}.csv"
+    book = xlsxwriter.Workbook(nomina)
+    book.add_worksheet("Resumen").write_row(0, 0, ["Nómina de alumnos", rbd])
+    sheet = book.add_worksheet("Nómina")
+    sheet.write_row(0, 0, HEADER)
+    lines = ["RBD;Curso;RUT;Nombre;Fecha;Hora;Asistencia"]
+    days = [d.strftime("%d-%m-%Y") for d in worked_days()]
+    row, run = 1, first_run
+    for grade in GRADES:
+        for letter in LETTERS:
+            course = f"{grade}° Básico {letter}"
+            for _ in range(PER_COURSE):
+                run += 1
+                dv = rut.calc_check_digit(run)
+                names = (rng.choice(NAMES), rng.choice(SURNAMES), rng.choice(SURNAMES))
+                sheet.write_row(row, 0, [2026, rbd, 110, grade, f"{grade}° Básico", letter, run,
+                                         dv, "F", names[0], names[1], names[2], "Calle 1",
+                                         "Valparaíso", 5101, "", "", "14/03/2015", 0,
+                                         46082 if row % 2 else "01-03-2026", 1, "", ""])
+                row += 1
+                shown = rut.format(f"{run}{dv}")
+                full = " ".join(names)
+                for day in days:
+                    for hour in (1, 2):
+                        mark = "P" if rng.random() < 0.9 else "A"
+                        lines.append(f"{rbd};{course};{shown};{full};{day};{hour};{mark}")
+    book.close()
+    libro.write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
+    return nomina, libro
+
+
+def bare_read(nomina: Path, libro: Path) -> tuple[float, float]:
+    start = time.perf_counter()
+    book = openpyxl.load_workbook(nomina, read_only=True)
+    for sheet in book.worksheets:
+        for _ in sheet.iter_rows(values_only=True):
+            pass
+    book.close()
+    middle = time.perf_counter()
+    pd.read_csv(libro, sep=";", encoding="latin-1", dtype=str)
+    return middle - start, time.perf_counter() - middle
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--schools", type=int, default=25)
+    parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    args = parser.parse_args()
+    rng = random.Random(2026)
+    clock = FixedClock(pd.Timestamp("2026-11-16 10:00").to_pydatetime())
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
+        upgrade(url)
+        print(f"Escribiendo {args.schools} pares de archivos…", flush=True)
+        pairs = [write_school(folder, 20000 + i, 20_000_000 + i * 10_000, rng)
+                 for i in range(args.schools)]
+        size = sum(p.stat().st_size for pair in pairs for p in pair) / 1_048_576
+        totals = {"bare_nomina": 0.0, "bare_libro": 0.0, "sige": 0.0, "libro": 0.0,
+                  "libro_again": 0.0}
+        marks = 0
+        for nomina, libro in pairs:
+            bare_n, bare_l = bare_read(nomina, libro)
+            totals["bare_nomina"] += bare_n
+            totals["bare_libro"] += bare_l
+            start = time.perf_counter()
+            with transaction(url) as session:
+                import_sige(session, nomina, clock=clock)
+            totals["sige"] += time.perf_counter() - start
+            start = time.perf_counter()
+            with transaction(url) as session:
+                summary = import_libro(session, libro, clock=clock)
+            totals["libro"] += time.perf_counter() - start
+            marks += summary.added
+            start = time.perf_counter()
+            with transaction(url) as session:  # the same file again: nothing changes
+                again = import_libro(session, libro, clock=clock)
+            assert again.added == again.changed == again.removed == 0
+            totals["libro_again"] += time.perf_counter() - start
+    students = args.schools * len(GRADES) * len(LETTERS) * PER_COURSE
+    backend = (args.database_url or "sqlite").split(":")[0]
+    print(f"{students:,} estudiantes, {args.schools * 40:,} cursos, {marks:,} marcas; "
+          f"{size:.0f} MB de archivos; base {backend}")
+    rows = [
+        ("nómina (.xlsx)", totals["bare_nomina"], totals["sige"]),
+        ("libro (.csv)", totals["bare_libro"], totals["libro"]),
+        ("libro otra vez (sin cambios)", totals["bare_libro"], totals["libro_again"]),
+        ("par completo", totals["bare_nomina"] + totals["bare_libro"],
+         totals["sige"] + totals["libro"]),
+    ]
+    print(f"{'paso':32} {'lectura (s)':>12} {'importación (s)':>16} {'razón':>7}")
+    for name, bare, full in rows:
+        print(f"{name:32} {bare:12.2f} {full:16.2f} {full / bare:6.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

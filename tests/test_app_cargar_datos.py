@@ -1,0 +1,94 @@
+"""Cargar datos through AppTest: check first, then save; bad rows shown, nothing stored;
+only Director and Administrador de Asistencia may import."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from reconcile.db import session_factory
+from reconcile.db.models import AttendanceMark, Enrolment
+from tests.app_helpers import app, log_in, make_school, make_user
+from tests.cli_helpers import snapshot
+
+SAMPLES = Path(__file__).parent / "data" / "samples"
+PAGE = "pages/cargar_datos.py"
+
+
+@pytest.fixture
+def school(db_url, clock, monkeypatch):
+    monkeypatch.setenv("RECONCILE_NOW", clock.now().isoformat())
+    make_school(db_url, clock)
+    make_user(db_url, "asistencia", "asistencia", [24875])
+    make_user(db_url, "profesor", "profesor", [24875])
+    return db_url
+
+
+def open_page(username: str):
+    at = log_in(app().run(), username)
+    return at.switch_page(PAGE).run()
+
+
+def upload(at, tab: int, name: str, data: bytes):
+    at.tabs[tab].get("file_uploader")[0].upload(name, data)
+    return at.run()
+
+
+def count(url: str, model) -> int:
+    with session_factory(url)() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_nomina_is_checked_first_and_saved_only_on_confirmation(school):
+    at = open_page("asistencia")
+    before = snapshot(school)
+    at = upload(at, 0, "nomina_sige.xlsx", (SAMPLES / "nomina_sige.xlsx").read_bytes())
+    assert not at.exception
+    assert "sin errores" in at.success[0].value
+    assert "8 nuevas" in at.markdown[-1].value or any("8 nuevas" in m.value for m in at.markdown)
+    assert snapshot(school) == before  # the check stored nothing
+    at.button(key="save_nomina").click()
+    at = at.run()
+    assert not at.exception
+    assert at.success[-1].value == "Guardado."
+    assert count(school, Enrolment) == 8
+
+
+def test_libro_after_nomina_stores_the_marks(school):
+    at = open_page("asistencia")
+    at = upload(at, 0, "nomina_sige.xlsx", (SAMPLES / "nomina_sige.xlsx").read_bytes())
+    at.button(key="save_nomina").click()
+    at = at.run()
+    at = upload(at, 1, "libro_asistencia_larga.csv",
+                (SAMPLES / "libro_asistencia_larga.csv").read_bytes())
+    assert not at.exception
+    at.button(key="save_libro").click()
+    at = at.run()
+    assert at.success[-1].value == "Guardado."
+    assert count(school, AttendanceMark) > 0
+
+
+def test_a_bad_file_shows_every_problem_and_stores_nothing(school):
+    at = open_page("asistencia")
+    before = snapshot(school)
+    bad = ("RBD;Curso;RUT;Nombre;Fecha;Hora;Asistencia\n"
+           "24875;1° Básico A;23.456.789-6;Martina;31-02-2026;2;P\n"
+           "24875;9° Básico Z;23.511.402-K;Benjamín;03-11-2026;2;P\n"
+           "24875;1° Básico A;23.511.402-K;Benjamín;03-11-2026;2;Q\n").encode("utf-8")
+    at = upload(at, 1, "malo.csv", bad)
+    assert not at.exception
+    assert "no se guardó nada" in at.error[0].value
+    table = at.dataframe[0].value
+    assert {"Fila", "Columna", "Valor", "Problema"} <= set(table.columns)
+    assert len(table) >= 3
+    assert "31-02-2026" in set(table["Valor"])
+    assert not at.button  or all(b.key != "save_libro" for b in at.button)
+    assert snapshot(school) == before
+
+
+def test_a_profesor_cannot_import(school):
+    at = open_page("profesor")
+    assert not at.exception
+    assert "Solo Director(a) o Administrador(a) de Asistencia" in at.info[0].value
+    assert len(at.get("file_uploader")) == 0
