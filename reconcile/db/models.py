@@ -79,6 +79,8 @@ INVALID = "invalid"
 
 
 class Establishment(Base):
+    """A school. Its convenio credentials are per-school settings (``sige.*``)."""
+
     __tablename__ = "establishment"
 
     rbd: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -86,10 +88,6 @@ class Establishment(Base):
     name: Mapped[str] = mapped_column(String(200))
     region: Mapped[str | None] = mapped_column(String(100))
     comuna: Mapped[str | None] = mapped_column(String(100))
-    # Convenio credentials: stored to be sent to SIGE, never shown back in full.
-    cliente_id: Mapped[str | None] = mapped_column(String(100))
-    convenio_id: Mapped[str | None] = mapped_column(String(100))
-    convenio_token: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(AwareDateTime())
 
 

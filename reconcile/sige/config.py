@@ -3,7 +3,7 @@
 ``sige.base_url``, ``sige.connect_timeout`` and ``sige.read_timeout`` are read
 once; each school's convenio credentials are read when the client first needs a
 semilla for that RBD (settings ``sige.cliente_id`` / ``sige.convenio_id`` /
-``sige.convenio_token`` set with ``--rbd``, else the establishment's own columns).
+``sige.convenio_token``, set per school with ``config set ... --rbd``).
 """
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 from reconcile import settings
 from reconcile.db import transaction
-from reconcile.db.models import Establishment
 from reconcile.sige.client import Credentials, SigeClient
 
 CREDENTIAL_KEYS = ("sige.cliente_id", "sige.convenio_id", "sige.convenio_token")
@@ -23,12 +22,7 @@ def credentials_lookup(url: str | None = None) -> Callable[[int], Credentials | 
     def lookup(rbd: int) -> Credentials | None:
         with transaction(url) as session:
             values = [settings.get_value(session, key, rbd) for key in CREDENTIAL_KEYS]
-            if all(values):
-                return Credentials(*values)
-            school = session.get(Establishment, rbd)
-            if school is not None and school.cliente_id and school.convenio_id and school.convenio_token:
-                return Credentials(school.cliente_id, school.convenio_id, school.convenio_token)
-        return None
+        return Credentials(*values) if all(values) else None
 
     return lookup
 

@@ -49,9 +49,6 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('region', sa.String(length=100), nullable=True),
     sa.Column('comuna', sa.String(length=100), nullable=True),
-    sa.Column('cliente_id', sa.String(length=100), nullable=True),
-    sa.Column('convenio_id', sa.String(length=100), nullable=True),
-    sa.Column('convenio_token', sa.String(length=300), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('rbd', name=op.f('pk_establishment'))
     )
