@@ -22,9 +22,21 @@ db: setup
 demo: db
 	@$(PY) -m reconcile demo --if-empty
 
+# The local SIGE emulator stands in for SIGE with the demo school's nómina and convenio
+# (reconcile/demo_setup.py DEMO_CREDENTIALS); it stops with the panel.
+SIGE_PORT ?= 8765
+DEMO_NOMINA := data/demo/nomina_sige.xlsx
+
 run: demo
-	@echo "Panel: http://$(HOST):$(PORT)  (Ctrl-C para detener)"
-	@$(PY) -m streamlit run dashboard.py --server.headless true --server.address $(HOST) \
+	@if [ -f $(DEMO_NOMINA) ]; then \
+	  $(PY) -m reconcile emulator --port $(SIGE_PORT) --nomina $(DEMO_NOMINA) \
+	    --credentials demo-cliente:demo-convenio:demo-token --delay 20 \
+	    > data/emulator.log 2>&1 & \
+	  echo "SIGE de prueba: http://127.0.0.1:$(SIGE_PORT) (registro en data/emulator.log)"; \
+	fi; \
+	trap 'kill $$(jobs -p) 2>/dev/null' EXIT INT TERM; \
+	echo "Panel: http://$(HOST):$(PORT)  (Ctrl-C para detener)"; \
+	$(PY) -m streamlit run dashboard.py --server.headless true --server.address $(HOST) \
 		--server.port $(PORT) --browser.gatherUsageStats false
 
 test: setup

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from sqlalchemy import select
 
-from reconcile import auth
+from reconcile import auth, settings
 from reconcile.clock import Clock, default_clock
 from reconcile.db import transaction
 from reconcile.db.engine import PROJECT_ROOT
@@ -22,6 +22,10 @@ from reconcile.imports import import_libro, import_sige
 from reconcile.school import calendar_for
 
 DEMO_FOLDER = PROJECT_ROOT / "data" / "demo"
+# The demo school's convenio with the local SIGE emulator (`make run` starts it with the
+# same values). Demo-only stand-ins, not secrets.
+DEMO_CREDENTIALS = {"sige.cliente_id": "demo-cliente", "sige.convenio_id": "demo-convenio",
+                    "sige.convenio_token": "demo-token"}
 DEMO_USERS = [
     ("director", auth.DIRECTOR, "Directora María Soto"),
     ("asistencia", auth.ASISTENCIA, "Administrador de Asistencia Pedro Lagos"),
@@ -49,6 +53,8 @@ def build_demo(seed: int = 2026, only_if_empty: bool = False, out: TextIO | None
             import_libro(session, path, clock=clock, rbd=school.rbd)
         establishment = session.get(Establishment, school.rbd)
         establishment.name, establishment.dgv_rbd = school.name, school.dgv_rbd
+        for key, value in DEMO_CREDENTIALS.items():
+            settings.set_value(session, key, value, school.rbd, clock)
         passwords = {}
         for username, role, display_name in DEMO_USERS:
             passwords[username] = secrets.token_urlsafe(9)

@@ -21,7 +21,7 @@ from reconcile.loaders.courses import CourseCatalog
 from reconcile.loaders.errors import RowError, file_error, sort_errors
 from reconcile.loaders.headers import Column, find_header
 from reconcile.loaders.identifiers import join_rut, parse_ruts
-from reconcile.loaders.report import Reporter, also_rows
+from reconcile.loaders.report import Reporter
 from reconcile.loaders.sources import RawSheet, SourceProblem, kind_of, read_bytes, read_sheets
 from reconcile.loaders.values import (
     MONTHS_ES,
