@@ -43,7 +43,7 @@ test: setup
 	$(PY) -m pytest
 
 bench: setup
-	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r bench/requirements.txt
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pandas as pd
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -325,7 +324,7 @@ maybe_day = st.one_of(st.none(), days)
 courses = st.sampled_from(["110-1-A", "110-2-A"])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(courses, ruts, maybe_day, maybe_day), max_size=12,
                 unique_by=lambda r: (r[0], r[1])),
        st.lists(st.tuples(courses, ruts, days), max_size=20),

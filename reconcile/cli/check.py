@@ -36,7 +36,8 @@ def register(commands) -> None:  # noqa: ANN001
                        help="primer día")
     check.add_argument("--to", dest="end", required=True, metavar="AAAA-MM-DD",
                        help="último día (incluido)")
-    check.add_argument("--course", metavar="ENSE-GRADO-LETRA", help="solo este curso, p. ej. 110-1-A")
+    check.add_argument("--course", metavar="ENSE-GRADO-LETRA",
+                       help="solo este curso, p. ej. 110-1-A")
     check.add_argument("--rbd", type=int, help="establecimiento (obligatorio si hay más de uno)")
     check.add_argument("--json", action="store_true", help="salida JSON (contrato estable)")
     check.set_defaults(handler=run)
@@ -118,11 +119,13 @@ def render_table(result: Reconciliation, rbd: int, start: date, end: date) -> st
     lines += [line(header), line(tuple("-" * w for w in widths)), *map(line, rows), ""]
     ready = sum(e["ready"] for e in entries)
     lines.append(f"{ready} de {len(entries)} días-curso listos para enviar a SIGE.")
-    details = [e for e in entries if not e["ready"] or e["suggested_pairs"]]
-    if details:
+    groups = _same_problems(e for e in entries if not e["ready"] or e["suggested_pairs"])
+    if groups:
         lines += ["", "Qué corregir:"]
-    for e in details:
-        lines.append(f"  {e['course']} {_day(date.fromisoformat(e['date']))}:")
+    for course, days, e in groups:
+        shown = (_day(days[0]) if len(days) == 1 else
+                 f"{len(days)} días, del {_day(days[0])} al {_day(days[-1])}")
+        lines.append(f"  {course} ({shown}):")
         if e["missing_in_libro"]:
             lines.append(f"    Faltan en el Libro (Caso 1): {_ruts(e['missing_in_libro'])}")
         if e["unknown_to_sige"]:
@@ -136,6 +139,20 @@ def render_table(result: Reconciliation, rbd: int, start: date, end: date) -> st
                          f"{round(pair['confidence'] * 100)} %")
     lines += _extras(result)
     return "\n".join(lines) + "\n"
+
+
+def _same_problems(entries) -> list[tuple[str, list[date], dict]]:  # noqa: ANN001
+    """Per course, runs of consecutive entries with the same lists become one item."""
+    groups: list[tuple[str, list[date], dict]] = []
+    keys = ("missing_in_libro", "unknown_to_sige", "invalid_ruts", "suggested_pairs")
+    for e in entries:
+        day = date.fromisoformat(e["date"])
+        if groups and groups[-1][0] == e["course"] and all(
+                groups[-1][2][k] == e[k] for k in keys):
+            groups[-1][1].append(day)
+        else:
+            groups.append((e["course"], [day], e))
+    return groups
 
 
 def _extras(result: Reconciliation) -> list[str]:

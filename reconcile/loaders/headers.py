@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from reconcile.loaders.values import cell_text, header_key
 
@@ -27,12 +28,18 @@ class Header:
         return self.index + 1
 
 
-def match_row(row: list[object], columns: list[Column]) -> tuple[dict[str, int], dict[str, str]]:
-    """Which of ``columns`` this row names, and where (first occurrence wins)."""
-    lookup = {}
+@lru_cache(maxsize=64)
+def _lookup(columns: tuple[Column, ...]) -> dict[str, str]:
+    lookup: dict[str, str] = {}
     for column in columns:
         for key in column.keys():
             lookup.setdefault(key, column.field)
+    return lookup
+
+
+def match_row(row: list[object], columns: list[Column]) -> tuple[dict[str, int], dict[str, str]]:
+    """Which of ``columns`` this row names, and where (first occurrence wins)."""
+    lookup = _lookup(tuple(columns))
     positions: dict[str, int] = {}
     written: dict[str, str] = {}
     for position, cell in enumerate(row):

@@ -38,9 +38,12 @@ def _reader(min_body: int):
     return read
 
 
-def parse_ruts(texts: pd.Series, min_body: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """Columns rut (canonical BODY-DV), run (int), dv, kind; and the reasons array
-    (None where the RUT could be read)."""
+def parse_unique_ruts(texts: pd.Series | np.ndarray, min_body: int
+                      ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Each distinct RUT text read once: (codes, columns), where ``columns`` holds
+    rut (canonical BODY-DV), run (int), dv, kind and reason per distinct text, so
+    that ``columns[name][codes]`` lines up with ``texts`` (code -1, a missing cell,
+    picks the last slot)."""
     codes, uniques = pd.factorize(texts, use_na_sentinel=True)
     read = _reader(min_body)
     columns = {name: np.empty(len(uniques) + 1, dtype=object)
@@ -51,6 +54,13 @@ def parse_ruts(texts: pd.Series, min_body: int) -> tuple[pd.DataFrame, np.ndarra
         if parsed is not None:
             columns["rut"][i], columns["run"][i] = parsed.canonical, parsed.body
             columns["dv"][i], columns["kind"][i] = parsed.dv, parsed.kind
+    return codes, columns
+
+
+def parse_ruts(texts: pd.Series, min_body: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Columns rut (canonical BODY-DV), run (int), dv, kind; and the reasons array
+    (None where the RUT could be read)."""
+    codes, columns = parse_unique_ruts(texts, min_body)
     frame = pd.DataFrame({name: columns[name][codes] for name in ("rut", "run", "dv", "kind")},
                          index=texts.index, dtype=object)
     return frame, columns["reason"][codes]

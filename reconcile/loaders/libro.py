@@ -20,7 +20,7 @@ from reconcile import rut as rutlib
 from reconcile.loaders.courses import CourseCatalog
 from reconcile.loaders.errors import RowError, file_error, sort_errors
 from reconcile.loaders.headers import Column, find_header
-from reconcile.loaders.identifiers import join_rut, parse_ruts
+from reconcile.loaders.identifiers import join_rut, parse_unique_ruts
 from reconcile.loaders.report import Reporter
 from reconcile.loaders.sources import RawSheet, SourceProblem, kind_of, read_bytes, read_sheets
 from reconcile.loaders.values import (
@@ -30,13 +30,14 @@ from reconcile.loaders.values import (
     guarded,
     header_key,
     is_blank,
-    map_unique,
     parse_date,
     parse_hour,
     parse_int,
     parse_mark,
     parse_month,
     parse_rbd,
+    parse_unique,
+    group_codes,
 )
 
 LONG = "larga"
@@ -173,8 +174,8 @@ def _long_records(sheet: RawSheet, header, reporter: Reporter, sheet_name) -> pd
     course = get("course")
     if not has_codes and "course" in pos and "letra" in pos:
         # "1° Básico" and "A" in separate columns
-        course = np.asarray([f"{cell_text(c)} {cell_text(l)}" for c, l in
-                             zip(course, get("letra"))], dtype=object)
+        course = _per_distinct_pair(course, get("letra"),
+                                    lambda c, l: f"{cell_text(c)} {cell_text(l)}")
     out = pd.DataFrame({
         "row": body.index.to_numpy(), "sheet": sheet_name, "rbd": get("rbd"),
         "course": course if "course" in pos else np.full(n, None, dtype=object),
@@ -185,14 +186,30 @@ def _long_records(sheet: RawSheet, header, reporter: Reporter, sheet_name) -> pd
         "full_name": get("full_name"), "day": get("day"),
         "day_label": written.get("day", "Fecha"), "hour": get("hour"),
         "mark": get("mark"), "mark_label": written.get("mark", "Asistencia"),
-    })
+    }, dtype=object)
+    out["row"] = body.index.to_numpy()
     out.attrs["labels"] = {f: written.get(f, LONG_LABELS[f]) for f in LONG_LABELS}
     out.attrs["no_course"] = body.attrs["no_course"]
     return out
 
 
 def _rut_texts(bodies: np.ndarray, dvs: np.ndarray) -> np.ndarray:
-    return np.asarray([join_rut(b, d) for b, d in zip(bodies, dvs)], dtype=object)
+    return _per_distinct_pair(bodies, dvs, join_rut)
+
+
+def _per_distinct_pair(left: np.ndarray, right: np.ndarray, join) -> np.ndarray:
+    """``join(l, r)`` for every row, computed once per distinct pair of cells."""
+    left_codes, left_values = pd.factorize(left, use_na_sentinel=True)
+    right_codes, right_values = pd.factorize(right, use_na_sentinel=True)
+    pairs = group_codes(left_codes, right_codes)
+    if not len(pairs):
+        return np.empty(0, dtype=object)
+    firsts = np.unique(pairs, return_index=True)[1]  # codes are 0..k-1, first-seen order
+    left_values = np.append(np.asarray(left_values, dtype=object), None)
+    right_values = np.append(np.asarray(right_values, dtype=object), None)
+    joined = np.asarray([join(left_values[left_codes[i]], right_values[right_codes[i]])
+                         for i in firsts], dtype=object)
+    return joined[pairs]
 
 
 # ---- wide monthly sheet -------------------------------------------------------------
@@ -281,8 +298,7 @@ def _wide_records(sheet: RawSheet, wide: _Wide, reporter: Reporter, sheet_name):
     body = body.loc[~totals]
     positions = [p for p in wide.days if p in body.columns]
     cells = body[positions].to_numpy(dtype=object) if positions else np.empty((len(body), 0))
-    filled = ~np.frompyfunc(is_blank, 1, 1)(cells).astype(bool) if cells.size else \
-        np.zeros(cells.shape, dtype=bool)
+    filled = _filled(cells)
     student_i, day_j = np.nonzero(filled)
     rows = body.index.to_numpy()[student_i]
     ruts = body[wide.positions["rut"]].to_numpy(dtype=object)
@@ -315,7 +331,8 @@ def _wide_records(sheet: RawSheet, wide: _Wide, reporter: Reporter, sheet_name):
         "day_label": labels[day_j] if len(positions) else None,
         "hour": None, "mark": cells[student_i, day_j],
         "mark_label": labels[day_j] if len(positions) else None,
-    })
+    }, dtype=object)
+    out["row"] = rows
     if day_problems:
         bad = np.asarray([j in day_problems for j in day_j], dtype=bool)
         reasons = np.asarray([day_problems.get(j) for j in day_j], dtype=object)
@@ -327,6 +344,15 @@ def _wide_records(sheet: RawSheet, wide: _Wide, reporter: Reporter, sheet_name):
                            "hour": "Hora"}
     out.attrs["wide"] = True
     return out, month
+
+
+def _filled(cells: np.ndarray) -> np.ndarray:
+    """Which cells hold a value, judging each distinct value once."""
+    if not cells.size:
+        return np.zeros(cells.shape, dtype=bool)
+    codes, uniques = pd.factorize(cells.ravel(), use_na_sentinel=True)
+    blank = np.append([is_blank(v) for v in uniques], True).astype(bool)
+    return ~blank[codes].reshape(cells.shape)
 
 
 def _wide_course(block: dict) -> str | None:
@@ -364,7 +390,11 @@ def _required_mark(value: object):
 def _validate(raw: pd.DataFrame, reporter: Reporter, catalog: CourseCatalog,
               default_rbd: int | None, month: tuple[int, int] | None, layout: str | None,
               min_body: int):
-    """Raw mark records -> (canonical frame, month, RBDs named); problems to reporter."""
+    """Raw mark records -> (canonical frame, month, RBDs named); problems to reporter.
+
+    Every column is read once per distinct cell (``parse_unique``): rows carry
+    integer codes into the per-distinct results, and repeats and conflicts are found
+    on those integers, so a month of a large school costs a few dozen parses."""
     rbds: set[int] = set()
     if raw.empty:
         if not reporter.errors:
@@ -383,64 +413,93 @@ def _validate(raw: pd.DataFrame, reporter: Reporter, catalog: CourseCatalog,
         bad |= reporter.column(rows, label if label is not None else labels[key], shown,
                                reasons, sheets)
 
-    out = pd.DataFrame({"row": rows, "sheet": sheets})
     # RBD
-    if raw["rbd"].notna().any():
-        values, reasons = map_unique(raw["rbd"], guarded(parse_rbd))
+    rbd_column = raw["rbd"].notna().any()
+    if rbd_column:
+        rbd_codes, rbd_values, reasons = parse_unique(raw["rbd"], guarded(parse_rbd))
         if default_rbd is not None:
-            blank = pd.isna(values) & pd.isna(reasons)
-            values = np.where(blank, default_rbd, values)
-            reasons = np.where(blank, None, reasons)
-        report("rbd", raw["rbd"], reasons)
-        out["rbd"] = values
-    elif default_rbd is not None:
-        out["rbd"] = default_rbd
+            blank = pd.isna(rbd_values) & pd.isna(reasons)
+            rbd_values = np.where(blank, default_rbd, rbd_values).astype(object)
+            reasons = np.where(blank, None, reasons).astype(object)
+        report("rbd", raw["rbd"], reasons[rbd_codes])
     else:
-        reporter.add(None, "RBD", None, "el archivo no indica el RBD del establecimiento: "
-                     "agregue la columna RBD")
-        out["rbd"] = None
-    rbds = {int(v) for v in pd.unique(out["rbd"].dropna())}
+        if default_rbd is None:
+            reporter.add(None, "RBD", None, "el archivo no indica el RBD del establecimiento: "
+                         "agregue la columna RBD")
+        rbd_codes, rbd_values = np.zeros(n, dtype=np.int64), np.array([default_rbd], dtype=object)
+    rbds = {int(v) for v in rbd_values[np.unique(rbd_codes)] if v is not None}
     # Dates and the file's month
+    day_labels = raw["day_label"].to_numpy(dtype=object)
     if layout == LONG or not raw.attrs.get("wide"):
-        days, reasons = map_unique(raw["day"], guarded(_required_date))
-        report("day", raw["day"], reasons, raw["day_label"].to_numpy(dtype=object))
+        day_codes, day_values, reasons = parse_unique(raw["day"], guarded(_required_date))
+        report("day", raw["day"], reasons[day_codes], day_labels)
     else:
-        days = raw["day"].to_numpy(dtype=object)
-    out["day"] = days
+        day_codes, uniques = pd.factorize(raw["day"].to_numpy(dtype=object),
+                                          use_na_sentinel=True)
+        day_values = np.append(np.asarray(uniques, dtype=object), None)
     if month is None:
-        month = _most_common_month(out["day"])
+        month = _most_common_month(day_codes, day_values)
     if month is not None:
-        day_series = pd.Series(days, dtype=object)
-        known = day_series.notna().to_numpy()
-        outside = np.zeros(n, dtype=bool)
-        if known.any():
-            stamps = pd.to_datetime(day_series[known])
-            outside[known] = ((stamps.dt.year != month[0]) | (stamps.dt.month != month[1])
-                              ).to_numpy()
-        reasons = np.where(outside, _outside(month), None)
-        report("day", raw["day"], reasons, raw["day_label"].to_numpy(dtype=object))
+        outside = np.asarray([d is not None and (d.year, d.month) != month for d in day_values],
+                             dtype=bool)
+        reasons = np.where(outside[day_codes], _outside(month), None)
+        report("day", raw["day"], reasons, day_labels)
     # Hour and mark
-    hours, reasons = map_unique(raw["hour"], guarded(parse_hour))
-    report("hour", raw["hour"], reasons)
-    out["hour"] = hours
-    present, reasons = map_unique(raw["mark"], guarded(_required_mark))
-    report("mark", raw["mark"], reasons, raw["mark_label"].to_numpy(dtype=object))
-    out["present"] = present
+    hour_codes, hour_values, reasons = parse_unique(raw["hour"], guarded(parse_hour))
+    report("hour", raw["hour"], reasons[hour_codes])
+    mark_codes, mark_values, reasons = parse_unique(raw["mark"], guarded(_required_mark))
+    report("mark", raw["mark"], reasons[mark_codes], raw["mark_label"].to_numpy(dtype=object))
     # RUT
-    ruts, reasons = parse_ruts(raw["rut"], min_body)
-    report("rut", raw["rut"], reasons, raw.attrs.get("labels", {}).get("rut", "RUT"))
-    for key in ("rut", "run", "dv", "kind"):
-        out[key] = ruts[key].to_numpy()
-    out["full_name"], reasons = map_unique(raw["full_name"], guarded(
+    rut_codes, ruts = parse_unique_ruts(raw["rut"], min_body)
+    report("rut", raw["rut"], ruts["reason"][rut_codes],
+           raw.attrs.get("labels", {}).get("rut", "RUT"))
+    name_codes, name_values, reasons = parse_unique(raw["full_name"], guarded(
         lambda v: (" ".join(cell_text(v).split()) or None, None)))
-    report("full_name", raw["full_name"], reasons)
+    report("full_name", raw["full_name"], reasons[name_codes])
     # Course
-    _resolve_courses(raw, out, catalog, month, report)
-    bad_rows = bad
-    frame = out.loc[~bad_rows]
-    frame = _duplicates_and_conflicts(frame, reporter)
-    frame = frame.assign(hour=frame["hour"].astype(int), present=frame["present"].astype(bool))
-    return frame[FRAME_COLUMNS].reset_index(drop=True), month, rbds
+    year_values = np.asarray([d.year if d is not None else (month[0] if month else None)
+                              for d in day_values], dtype=object)
+    courses = _resolve_courses(raw, rbd_values[rbd_codes], year_values[day_codes], catalog,
+                               report)
+    # Keep the good rows; exact repeats count once; contradictions are errors
+    keep = np.flatnonzero(~bad)
+    first = _repeats_and_conflicts(
+        reporter, rows[keep], sheets[keep], courses.ids[keep],
+        _slot_codes(ruts["rut"])[rut_codes[keep]], _slot_codes(day_values)[day_codes[keep]],
+        _slot_codes(hour_values)[hour_codes[keep]],
+        np.asarray([-1 if v is None else int(v) for v in mark_values])[mark_codes[keep]])
+    take = keep[first]
+    course_ids = courses.ids[take]
+    frame = pd.DataFrame({
+        "row": rows[take], "rbd": rbd_values[rbd_codes[take]] if rbd_column
+        else np.full(len(take), default_rbd,
+                     dtype=object if default_rbd is None else np.int64),
+        "cod_ense": courses.cod_ense[take], "cod_grado": courses.cod_grado[take],
+        "letra": _column(courses.letra_values, courses.letra_codes, take),
+        **{key: _column(ruts[key], rut_codes, take) for key in ("rut", "run", "dv", "kind")},
+        "full_name": _column(name_values, name_codes, take), "day": day_values[day_codes[take]],
+        "hour": hour_values[hour_codes[take]].astype(np.int64),
+        "present": mark_values[mark_codes[take]].astype(bool),
+        "course_id": course_ids if (course_ids >= 0).all()
+        else np.where(course_ids >= 0, course_ids, None),
+        "year": year_values[day_codes[take]], "sheet": sheets[take],
+    })
+    return frame[FRAME_COLUMNS], month, rbds
+
+
+def _column(values: np.ndarray, codes: np.ndarray, take: np.ndarray):
+    """``values[codes[take]]`` with the dtype pandas infers for ``values[codes]`` (text
+    becomes the ``str`` dtype), built from the distinct values: far cheaper than
+    converting a whole column of Python strings."""
+    dtype = pd.Series(values[np.unique(codes)]).dtype
+    if dtype == object:
+        return values[codes[take]]
+    return pd.array(values, dtype=dtype).take(codes[take])
+
+
+def _slot_codes(values: np.ndarray) -> np.ndarray:
+    """Equal per-distinct results (two spellings of one RUT or date) get one code."""
+    return pd.factorize(values, use_na_sentinel=True)[0].astype(np.int64)
 
 
 def _required_date(value: object):
@@ -449,13 +508,17 @@ def _required_date(value: object):
     return parse_date(value)
 
 
-def _most_common_month(days: pd.Series) -> tuple[int, int] | None:
-    """The month most dates fall in (the earliest on a tie): a long file's month."""
-    known = days.dropna()
-    if known.empty:
+def _most_common_month(codes: np.ndarray, days: np.ndarray) -> tuple[int, int] | None:
+    """The month most dates fall in (the earliest on a tie): a long file's month.
+    ``days[codes]`` are the rows' dates (None when unknown)."""
+    counts = np.bincount(np.where(codes < 0, len(days) - 1, codes), minlength=len(days))
+    weights: dict[tuple[int, int], int] = {}
+    for day, count in zip(days, counts):
+        if day is not None and count:
+            weights[(day.year, day.month)] = weights.get((day.year, day.month), 0) + int(count)
+    if not weights:
         return None
-    weights = known.map(lambda d: (d.year, d.month)).value_counts()
-    top = weights.max()
+    top = max(weights.values())
     return min(m for m, c in weights.items() if c == top)
 
 
@@ -463,6 +526,7 @@ def deciding_marks(frame: pd.DataFrame) -> pd.DataFrame:
     """One mark per course, student and day: the 2nd class hour when the source gives
     hours (it is the one the subsidy counts); when a student has hours but no 2nd
     hour that day, the lowest hour present decides (hour 0 = no hour given).
+    Rows come ordered by course, RUT and day.
 
     >>> f = pd.DataFrame({"course_id": [1, 1, 1], "rut": ["1-9"] * 3,
     ...                   "day": [date(2026, 11, 3)] * 3, "hour": [1, 2, 3],
@@ -470,42 +534,53 @@ def deciding_marks(frame: pd.DataFrame) -> pd.DataFrame:
     >>> deciding_marks(f)[["hour", "present"]].values.tolist()
     [[2, False]]
     """
-    priority = np.where(frame["hour"].to_numpy() == 2, -1, frame["hour"].to_numpy())
-    ordered = frame.assign(_priority=priority).sort_values(
-        ["course_id", "rut", "day", "_priority"], kind="stable")
-    first = ordered.drop_duplicates(subset=["course_id", "rut", "day"], keep="first")
-    return first.drop(columns="_priority")
+    if frame.empty:
+        return frame
+    hours = frame["hour"].to_numpy()
+    priority = np.where(hours == 2, -1, hours)
+    # sort on integer ranks (sorting the distinct values only): much faster than
+    # sorting text and date objects row by row
+    course, rut, day = (pd.factorize(frame[c], sort=True)[0] for c in ("course_id", "rut", "day"))
+    order = np.lexsort((priority, day, rut, course))
+    course, rut, day = course[order], rut[order], day[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (np.diff(course) != 0) | (np.diff(rut) != 0) | (np.diff(day) != 0)
+    return frame.iloc[order[first]]
 
 
-def _resolve_courses(raw: pd.DataFrame, out: pd.DataFrame, catalog: CourseCatalog,
-                     month: tuple[int, int] | None, report) -> None:
+@dataclass
+class _Courses:
+    ids: np.ndarray  # course id per row, -1 when not resolved
+    cod_ense: np.ndarray
+    cod_grado: np.ndarray
+    letra_values: np.ndarray  # per distinct combination; rows: letra_values[letra_codes]
+    letra_codes: np.ndarray
+
+
+def _resolve_courses(raw: pd.DataFrame, rbd: np.ndarray, year: np.ndarray,
+                     catalog: CourseCatalog, report) -> _Courses:
     """Match each row's course (by codes or by name) against SIGE's courses of that
     school and year, once per distinct combination."""
-    year_of_file = month[0] if month else None
-    years = pd.Series([d.year if d is not None else year_of_file for d in pd.unique(out["day"])],
-                      dtype=object)
-    day_year = dict(zip(pd.unique(out["day"]), years))
-    out["year"] = out["day"].map(day_year).astype(object)
     uses_codes = raw["cod_grado"].notna().any()
     if uses_codes:
-        keys = pd.DataFrame({"rbd": out["rbd"], "year": out["year"], "a": raw["cod_ense"],
-                             "b": raw["cod_grado"], "c": raw["letra"]})
+        parts = [raw["cod_ense"], raw["cod_grado"], raw["letra"]]
         label = "Cod Grado"
     else:
-        keys = pd.DataFrame({"rbd": out["rbd"], "year": out["year"], "a": raw["course"],
-                             "b": raw["cod_ense"], "c": None})
+        parts = [raw["course"], raw["cod_ense"]]
         label = raw.attrs.get("labels", {}).get("course", "Curso")
-    keys = keys.astype(object).where(keys.notna(), None)
-    codes = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy()
-    unique = keys.drop_duplicates()
-    n_unique = len(unique)
-    ids = np.empty(n_unique, dtype=object)
+    columns = [rbd, year, *(p.to_numpy(dtype=object) for p in parts)]
+    groups = group_codes(*(pd.factorize(c, use_na_sentinel=True)[0] for c in columns))
+    firsts = np.unique(groups, return_index=True)[1]  # group codes are 0..k-1
+    n_unique = len(firsts)
+    ids = np.full(n_unique, -1, dtype=np.int64)
     found_codes = np.empty((n_unique, 3), dtype=object)
     reasons = np.empty(n_unique, dtype=object)
     shown = np.empty(n_unique, dtype=object)
-    for i, (rbd, year, a, b, c) in enumerate(unique.itertuples(index=False)):
+    for i, row in enumerate(firsts):
+        rbd_i, year_i, a, b = (_none_if_nan(c[row]) for c in columns[:4])
+        c = _none_if_nan(columns[4][row]) if uses_codes else None
         course, reason = None, None
-        if rbd is None or year is None:
+        if rbd_i is None or year_i is None:
             reason = None  # already reported (RBD or date)
         elif not uses_codes and raw.attrs.get("no_course"):
             reason = None  # the missing column is already reported, once
@@ -517,9 +592,9 @@ def _resolve_courses(raw: pd.DataFrame, out: pd.DataFrame, catalog: CourseCatalo
             if r1 or r2 or not letra:
                 reason = r1 or r2 or "falta la letra del curso"
             else:
-                course = catalog.by_codes(int(rbd), int(year), ense, grado, letra)
+                course = catalog.by_codes(int(rbd_i), int(year_i), ense, grado, letra)
                 if course is None:
-                    _, reason = catalog.resolve(int(rbd), int(year), shown[i])
+                    _, reason = catalog.resolve(int(rbd_i), int(year_i), shown[i])
         else:
             text = cell_text(a)
             shown[i] = text
@@ -527,37 +602,45 @@ def _resolve_courses(raw: pd.DataFrame, out: pd.DataFrame, catalog: CourseCatalo
                 reason = "falta el curso"
             else:
                 hint = _cod_ense_hint(b)[0] if b is not None else None
-                course, reason = catalog.resolve(int(rbd), int(year), text, hint)
+                course, reason = catalog.resolve(int(rbd_i), int(year_i), text, hint)
         reasons[i] = reason
         if course is not None:
             ids[i] = course.id
             found_codes[i] = (course.cod_ense, course.cod_grado, course.letra)
-    report("course", shown[codes], reasons[codes], label)
-    out["course_id"] = ids[codes]
-    out["cod_ense"] = found_codes[codes, 0]
-    out["cod_grado"] = found_codes[codes, 1]
-    out["letra"] = found_codes[codes, 2]
+    report("course", shown[groups], reasons[groups], label)
+    return _Courses(ids[groups], found_codes[groups, 0], found_codes[groups, 1],
+                    found_codes[:, 2].copy(), groups)
 
 
-def _duplicates_and_conflicts(frame: pd.DataFrame, reporter: Reporter) -> pd.DataFrame:
-    """Exact repeats count once; two different marks for the same student, date and
-    hour are an error naming both rows."""
-    frame = frame.drop_duplicates(subset=["course_id", "rut", "day", "hour", "present"])
-    key = ["rut", "day", "hour"]
-    clash = frame.duplicated(subset=key, keep=False)
+def _none_if_nan(value: object) -> object:
+    return None if isinstance(value, float) and value != value else value
+
+
+def _repeats_and_conflicts(reporter: Reporter, rows: np.ndarray, sheets: np.ndarray,
+                           course: np.ndarray, rut: np.ndarray, day: np.ndarray,
+                           hour: np.ndarray, mark: np.ndarray) -> np.ndarray:
+    """Exact repeats count once (returns the mask of rows to keep); two different
+    marks (1 present, 0 absent) for the same student, date and hour are an error
+    naming both rows. Keys are integer codes: a few hash passes even for a million
+    rows."""
+    first = ~pd.Series(group_codes(course, rut, day, hour, mark)).duplicated().to_numpy()
+    key = group_codes(rut[first], day[first], hour[first])
+    clash = pd.Series(key).duplicated(keep=False).to_numpy()
     if not clash.any():
-        return frame
-    suspects = frame.loc[clash]
-    mixed = suspects.groupby(key, sort=False)["present"].transform("nunique") > 1
-    for _, group in suspects.loc[mixed].groupby(key, sort=False):
-        ordered = group.sort_values("row")
-        first = ordered.iloc[0]
-        for _, other in ordered.iloc[1:].iterrows():
-            if other["present"] == first["present"]:
+        return first
+    kept = np.flatnonzero(first)
+    suspects = pd.DataFrame({"key": key[clash], "row": rows[kept[clash]],
+                             "mark": mark[kept[clash]], "sheet": sheets[kept[clash]]})
+    mixed = suspects.groupby("key", sort=False)["mark"].transform("nunique") > 1
+    for _, group in suspects.loc[mixed].groupby("key", sort=False):
+        ordered = group.sort_values("row", kind="stable")
+        head = ordered.iloc[0]
+        for other in ordered.iloc[1:].itertuples(index=False):
+            if other.mark == head["mark"]:
                 continue
-            reporter.add(int(other["row"]), "Asistencia", "Presente" if other["present"]
+            reporter.add(int(other.row), "Asistencia", "Presente" if other.mark == 1
                          else "Ausente",
-                         f"marca contradictoria: la fila {int(first['row'])} registra "
-                         f"{'Presente' if first['present'] else 'Ausente'} para el mismo "
-                         f"estudiante, fecha y hora", other["sheet"])
-    return frame
+                         f"marca contradictoria: la fila {int(head['row'])} registra "
+                         f"{'Presente' if head['mark'] == 1 else 'Ausente'} para el mismo "
+                         f"estudiante, fecha y hora", other.sheet)
+    return first

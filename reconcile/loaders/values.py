@@ -247,13 +247,45 @@ def guarded(parser: Callable[[object], Parsed]) -> Callable[[object], Parsed]:
     return parse
 
 
-def map_unique(column: pd.Series, parser: Callable[[object], Parsed]) -> tuple[np.ndarray, np.ndarray]:
-    """Apply ``parser`` once per distinct value; return (values, reasons) arrays
-    aligned with ``column`` (reasons hold None where the cell was fine)."""
+def parse_unique(column: pd.Series | np.ndarray, parser: Callable[[object], Parsed]
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Apply ``parser`` once per distinct value: (codes, values, reasons), where
+    ``values[codes]`` and ``reasons[codes]`` line up with ``column``. A missing cell
+    has code -1, which picks the last slot (the parse of None).
+
+    >>> codes, values, reasons = parse_unique(pd.Series(["2", None, "2", "x"]), parse_hour)
+    >>> values[codes].tolist(), [r is None for r in reasons[codes]]
+    ([2, 0, 2, None], [True, True, True, False])
+    """
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     values = np.empty(len(uniques) + 1, dtype=object)
     reasons = np.empty(len(uniques) + 1, dtype=object)
     for i, unique in enumerate(uniques):
         values[i], reasons[i] = parser(unique)
-    values[-1], reasons[-1] = parser(None)  # code -1 (missing) picks the last slot
+    values[-1], reasons[-1] = parser(None)
+    return codes, values, reasons
+
+
+def map_unique(column: pd.Series, parser: Callable[[object], Parsed]) -> tuple[np.ndarray, np.ndarray]:
+    """Apply ``parser`` once per distinct value; return (values, reasons) arrays
+    aligned with ``column`` (reasons hold None where the cell was fine)."""
+    codes, values, reasons = parse_unique(column, parser)
     return values[codes], reasons[codes]
+
+
+def group_codes(*columns: np.ndarray) -> np.ndarray:
+    """One integer per distinct combination of integer code columns (-1 allowed), in
+    order of first appearance; never overflows, whatever the number of codes.
+
+    >>> group_codes(np.array([0, 1, 0, 0]), np.array([5, 5, 5, -1])).tolist()
+    [0, 1, 0, 2]
+    """
+    key = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
+    for codes in columns:
+        codes = np.asarray(codes, dtype=np.int64)
+        if not len(codes):
+            return key
+        span = int(codes.max()) + 2  # -1 becomes 0
+        key, _ = pd.factorize(key * span + (codes + 1))  # compress: key < rows after each step
+        key = key.astype(np.int64, copy=False)
+    return key
