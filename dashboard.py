@@ -17,11 +17,12 @@ def _migrated() -> bool:
 _migrated()
 user = context.current_user()
 if user is None:
-    navigation = st.navigation([st.Page(login_page, title="Ingresar", icon="🔑")],
+    navigation = st.navigation([st.Page(login_page, title="Ingresar", icon=":material/login:")],
                                position="hidden")
 else:
     navigation = st.navigation([
-        st.Page("pages/inicio.py", title="Inicio", icon="🏫", default=True),
-        st.Page("pages/cargar_datos.py", title="Cargar datos", icon="📤"),
+        st.Page("pages/inicio.py", title="Inicio", icon=":material/home:", default=True),
+        st.Page("pages/cargar_datos.py", title="Cargar datos", icon=":material/upload_file:"),
+        st.Page("pages/conciliacion.py", title="Conciliación", icon=":material/fact_check:"),
     ])
 navigation.run()

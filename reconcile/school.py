@@ -1,6 +1,7 @@
 """What the landing page shows about a school: name, SIGE month, time to the close."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from reconcile import settings
 from reconcile.clock import Clock
-from reconcile.db.models import Course, Enrolment, Establishment
+from reconcile.db.models import Course, Enrolment, Establishment, Student
 from reconcile.sige_calendar import Month, SigeCalendar
 
 
@@ -49,3 +50,28 @@ def overview(session: Session, rbd: int, clock: Clock) -> SchoolOverview:
 def schools(session: Session, rbds: list[int] | tuple[int, ...]) -> list[Establishment]:
     return list(session.scalars(select(Establishment).where(Establishment.rbd.in_(rbds))
                                 .order_by(Establishment.rbd)))
+
+
+def course_labels(session: Session, rbd: int, year: int) -> dict[str, str]:
+    """``110-1-A`` -> ``1° Básico A (110-1-A)``, in the order people read them."""
+    from reconcile.matching.engine import course_sort_key
+
+    rows = session.scalars(select(Course).where(Course.rbd == rbd, Course.year == year))
+    labels = {c.code: (f"{c.desc_grado} {c.letra} ({c.code})" if c.desc_grado else c.code)
+              for c in rows}
+    return {code: labels[code] for code in sorted(labels, key=course_sort_key)}
+
+
+def student_names(session: Session, rbd: int, ruts: Iterable[str]) -> dict[str, str]:
+    """Canonical RUT -> the student's name as SIGE or the Libro wrote it."""
+    wanted = sorted(set(ruts))
+    names: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):  # stay under every backend's parameter limit
+        rows = session.execute(select(Student.rut, Student.nombres, Student.ape_paterno,
+                                      Student.ape_materno, Student.full_name)
+                               .where(Student.rbd == rbd,
+                                      Student.rut.in_(wanted[start:start + 500])))
+        for rut, nombres, paterno, materno, full_name in rows:
+            parts = [p for p in (nombres, paterno, materno) if p]
+            names[rut] = " ".join(parts) if parts else (full_name or "")
+    return names

@@ -6,7 +6,7 @@ import pytest
 
 from reconcile.db import transaction
 from reconcile.db.models import Establishment
-from tests.cli_helpers import run_cli, snapshot
+from tests.cli_helpers import ROOT, run_cli, snapshot
 
 
 @pytest.fixture
@@ -116,3 +116,10 @@ def test_calendar_close_setting_is_stored_in_santiago_time(school):
     result = run_cli("config", "set", "calendar.close.2026-11", "2026-12-04T17:00")
     assert result.returncode == 0, result.stderr
     assert "2026-12-04T17:00:00-03:00" in result.stdout
+
+
+def test_commands_migrate_a_fresh_database_on_the_way(tmp_path):
+    url = f"sqlite:///{tmp_path / 'nueva.db'}"
+    nomina = str(ROOT / "tests" / "data" / "samples" / "nomina_sige.xlsx")
+    result = run_cli("import-sige", nomina, env={"DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr

@@ -1,7 +1,9 @@
 """``python -m reconcile``: the command-line contract of DESIGN.md.
 
 Each command group lives in its own module with a ``register(subparsers)``
-function that adds its sub-commands and sets ``handler`` on them. A handler takes
+function that adds its sub-commands and sets ``handler`` on them (and
+``needs_db=False`` for a command that does not use the project database; every
+other command finds the schema migrated). A handler takes
 the parsed arguments and returns the exit code (0). Bad input or a refused action
 raises ``UserError``: its reasons go to stderr, one per line, and the exit code is 2.
 Anything unexpected exits 1 with a short Spanish line, never a stack trace.
@@ -27,6 +29,20 @@ COMMAND_MODULES = [
 log = logging.getLogger("reconcile")
 
 
+def migrated() -> None:
+    """Commands work on the current schema: create or update it on the way."""
+    from sqlalchemy.exc import OperationalError
+
+    from reconcile.db import database_url, upgrade
+    from reconcile.db.engine import describe_url
+
+    try:
+        upgrade()
+    except OperationalError as error:
+        raise UserError(f"No se pudo abrir la base de datos {describe_url(database_url())}: "
+                        f"{type(error.orig).__name__}. Revise DATABASE_URL.") from None
+
+
 class SpanishParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse's own usage errors
         self.print_usage(sys.stderr)
@@ -49,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "needs_db", True):
+            migrated()
         return args.handler(args) or 0
     except UserError as error:
         for reason in error.reasons:

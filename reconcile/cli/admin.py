@@ -5,10 +5,8 @@ import getpass
 import sys
 from pathlib import Path
 
-from sqlalchemy.exc import OperationalError
-
 from reconcile import auth, settings
-from reconcile.db import database_url, transaction, upgrade
+from reconcile.db import database_url, transaction
 from reconcile.db.engine import describe_url
 from reconcile.errors import UserError
 
@@ -60,17 +58,7 @@ def register(commands) -> None:  # noqa: ANN001
     list_.set_defaults(handler=config_list)
 
 
-def migrated() -> None:
-    """Every command but init-db expects the schema; create or update it on the way."""
-    try:
-        upgrade()
-    except OperationalError as error:
-        raise UserError(f"No se pudo abrir la base de datos {describe_url(database_url())}: "
-                        f"{type(error.orig).__name__}. Revise DATABASE_URL.") from None
-
-
 def init_db(_args) -> int:  # noqa: ANN001
-    migrated()
     print(f"Base de datos lista: {describe_url(database_url())}")
     return 0
 
@@ -78,7 +66,6 @@ def init_db(_args) -> int:  # noqa: ANN001
 def run_demo(args) -> int:  # noqa: ANN001
     from reconcile.demo_setup import DEMO_FOLDER, build_demo  # heavy, only for this command
 
-    migrated()
     build_demo(seed=args.seed, only_if_empty=args.if_empty, out=sys.stdout,
                folder=args.folder or DEMO_FOLDER)
     return 0
@@ -99,7 +86,6 @@ def read_password(from_stdin: bool) -> str:
 
 
 def user_add(args) -> int:  # noqa: ANN001
-    migrated()
     password = read_password(args.password_stdin)
     with transaction() as session:
         user = auth.add_user(session, args.name, args.role, args.rbd, password, args.display_name)
@@ -109,7 +95,6 @@ def user_add(args) -> int:  # noqa: ANN001
 
 
 def user_passwd(args) -> int:  # noqa: ANN001
-    migrated()
     password = read_password(args.password_stdin)
     with transaction() as session:
         auth.set_password(session, args.name, password)
@@ -118,7 +103,6 @@ def user_passwd(args) -> int:  # noqa: ANN001
 
 
 def user_list(_args) -> int:  # noqa: ANN001
-    migrated()
     with transaction() as session:
         users = auth.list_users(session)
     if not users:
@@ -129,7 +113,6 @@ def user_list(_args) -> int:  # noqa: ANN001
 
 
 def config_set(args) -> int:  # noqa: ANN001
-    migrated()
     with transaction() as session:
         stored = settings.set_value(session, args.key, args.value, args.rbd)
     where = f" (RBD {args.rbd})" if args.rbd else ""
@@ -138,7 +121,6 @@ def config_set(args) -> int:  # noqa: ANN001
 
 
 def config_get(args) -> int:  # noqa: ANN001
-    migrated()
     with transaction() as session:
         value = settings.get_value(session, args.key, args.rbd)
     print(settings.display_value(args.key, value))
@@ -146,7 +128,6 @@ def config_get(args) -> int:  # noqa: ANN001
 
 
 def config_list(args) -> int:  # noqa: ANN001
-    migrated()
     with transaction() as session:
         for name, key in settings.KEYS.items():
             value = settings.get_value(session, name, args.rbd)

@@ -11,7 +11,6 @@ import sys
 from datetime import date
 
 from reconcile import rut as rutlib
-from reconcile.cli.admin import migrated
 from reconcile.db import transaction
 from reconcile.errors import UserError
 from reconcile.matching import (
@@ -63,7 +62,6 @@ def run(args) -> int:  # noqa: ANN001
         raise UserError(problems)
     start, end = dates
     check_range(start, end)
-    migrated()
     with transaction() as session:
         rbd = resolve_rbd(session, args.rbd)
         course = check_course(session, rbd, args.course) if args.course else None

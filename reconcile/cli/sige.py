@@ -42,7 +42,7 @@ def register(commands) -> None:  # noqa: ANN001
     emu.add_argument("--state", default=None,
                      help="archivo SQLite del estado del emulador (data/sige_emulator.db)")
     emu.add_argument("--fresh", action="store_true", help="borra el estado anterior al iniciar")
-    emu.set_defaults(handler=run_emulator)
+    emu.set_defaults(handler=run_emulator, needs_db=False)
 
 
 def parse_credentials(text: str) -> tuple[str, str, str]:
