@@ -9,7 +9,7 @@ from reconcile.matching.store import run_check
 from reconcile.school import calendar_for, course_labels, student_names
 from ui import context, page
 from ui import reconciliation as view
-from ui.format import fecha, fecha_hora, rut_es
+from reconcile.es_cl import fecha, fecha_hora, rut_es
 
 user, rbd = page.start("Conciliación")
 today = context.clock().now().date()

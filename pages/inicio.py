@@ -4,7 +4,7 @@ import streamlit as st
 from reconcile.db import session_factory
 from reconcile.school import overview
 from ui import context, page
-from ui.format import duracion, fecha_hora
+from reconcile.es_cl import duracion, fecha_hora
 
 user, rbd = page.start("Inicio")
 with session_factory()() as session:

@@ -29,6 +29,7 @@ import holidays
 
 from reconcile.clock import SANTIAGO, as_santiago
 from reconcile.errors import UserError
+from reconcile.es_cl import fecha, fecha_hora
 
 CLOSE_KEY_PREFIX = "calendar.close."
 DEFAULT_WORKING_DAY_KEY = "calendar.default_close_working_day"
@@ -107,16 +108,6 @@ class SendVerdict:
     ok: bool
     reason: str | None = None
     code: str | None = None  # mes_pasado | mes_futuro | mes_no_abierto | fecha_futura | sin_registro
-
-
-def fmt_date(day: date) -> str:
-    """dd-mm-aaaa, as users read dates."""
-    return day.strftime("%d-%m-%Y")
-
-
-def fmt_instant(moment: datetime) -> str:
-    """dd-mm-aaaa HH:MM in Santiago wall time."""
-    return as_santiago(moment).strftime("%d-%m-%Y %H:%M")
 
 
 def _utc(moment: datetime) -> datetime:
@@ -304,7 +295,7 @@ class SigeCalendar:
             return SendVerdict(
                 False,
                 f"El mes de {month.label_es} ya cerró su período de declaración en SIGE "
-                f"(cerró el {fmt_instant(self.close_of(month))}).",
+                f"(cerró el {fecha_hora(self.close_of(month))}).",
                 "mes_pasado",
             )
         if month > current:
@@ -312,7 +303,7 @@ class SigeCalendar:
                 return SendVerdict(
                     False,
                     f"SIGE aún está en el mes de {current.label_es}; {month.label_es} se abre al "
-                    f"cierre del período, el {fmt_instant(self.close_of(current))}.",
+                    f"cierre del período, el {fecha_hora(self.close_of(current))}.",
                     "mes_no_abierto",
                 )
             return SendVerdict(
@@ -324,13 +315,13 @@ class SigeCalendar:
         if day > here.date():
             return SendVerdict(
                 False,
-                f"El {fmt_date(day)} aún no llega: no se pueden enviar días futuros.",
+                f"El {fecha(day)} aún no llega: no se pueden enviar días futuros.",
                 "fecha_futura",
             )
         if not has_attendance:
             return SendVerdict(
                 False,
-                f"No hay asistencia registrada el {fmt_date(day)}: solo se envían días trabajados.",
+                f"No hay asistencia registrada el {fecha(day)}: solo se envían días trabajados.",
                 "sin_registro",
             )
         return SendVerdict(True)
@@ -347,10 +338,10 @@ class SigeCalendar:
         for day in sorted(set(days)):
             name = self.holiday_name(day)
             if name:
-                warnings.append(f"El {fmt_date(day)} es feriado ({name}) y tiene asistencia registrada.")
+                warnings.append(f"El {fecha(day)} es feriado ({name}) y tiene asistencia registrada.")
             elif day.weekday() >= 5:
                 warnings.append(
-                    f"El {fmt_date(day)} es {WEEKDAYS_ES[day.weekday()]} y tiene asistencia registrada."
+                    f"El {fecha(day)} es {WEEKDAYS_ES[day.weekday()]} y tiene asistencia registrada."
                 )
         return warnings
 
@@ -364,6 +355,6 @@ def _close_out_of_place(month: Month, close: datetime) -> str | None:
     if Month.of(as_santiago(close).date()) != month.next():
         return (
             f"el cierre de {month.label_es} debe caer dentro de {month.next().label_es} "
-            f"(es {fmt_instant(close)})."
+            f"(es {fecha_hora(close)})."
         )
     return None

@@ -5,7 +5,7 @@ import pandas as pd
 
 from reconcile.corrections import REASONS_ES
 from reconcile.matching.engine import Reconciliation
-from ui.format import fecha, rut_es
+from reconcile.es_cl import fecha, rut_es
 
 CASES_ES = {"caso_1": "Caso 1: faltan estudiantes", "caso_2": "Caso 2: RUT no reconocido"}
 EVIDENCE_ES = {"names": "nombres", "birth_date": "fecha de nacimiento", "gender": "género",

@@ -10,7 +10,7 @@ import json
 import sys
 from datetime import date
 
-from reconcile import rut as rutlib
+from reconcile.es_cl import fecha, rut_es
 from reconcile.db import transaction
 from reconcile.errors import UserError
 from reconcile.matching import (
@@ -76,32 +76,21 @@ def run(args) -> int:  # noqa: ANN001
     return 0
 
 
-def _day(value: date) -> str:
-    return value.strftime("%d-%m-%Y")
-
-
-def _rut(value: str) -> str:
-    try:
-        return rutlib.format(value)
-    except Exception:  # noqa: BLE001 - an unparseable identifier is shown as written
-        return value
-
-
 def _ruts(values: list[str]) -> str:
-    return ", ".join(_rut(v) for v in values)
+    return ", ".join(rut_es(v) for v in values)
 
 
 def render_table(result: Reconciliation, rbd: int, start: date, end: date) -> str:
     """The readable report: one line per course-day, then what to fix."""
     entries = result.entries()
-    lines = [f"Conciliación SIGE / Libro Digital - RBD {rbd}, del {_day(start)} al {_day(end)}",
+    lines = [f"Conciliación SIGE / Libro Digital - RBD {rbd}, del {fecha(start)} al {fecha(end)}",
              ""]
     if not entries:
         lines.append("El Libro Digital no tiene registros de asistencia en esas fechas.")
         return "\n".join(lines) + "\n"
     header = ("Curso", "Fecha", "SIGE", "Libro", "Faltan", "No SIGE", "Inválidos",
               "Sugerencias", "Estado")
-    rows = [(e["course"], _day(date.fromisoformat(e["date"])), str(e["sige_enrolled"]),
+    rows = [(e["course"], fecha(date.fromisoformat(e["date"])), str(e["sige_enrolled"]),
              str(e["libro_students"]), str(len(e["missing_in_libro"])),
              str(len(e["unknown_to_sige"])), str(len(e["invalid_ruts"])),
              str(len(e["suggested_pairs"])),
@@ -121,8 +110,8 @@ def render_table(result: Reconciliation, rbd: int, start: date, end: date) -> st
     if groups:
         lines += ["", "Qué corregir:"]
     for course, days, e in groups:
-        shown = (_day(days[0]) if len(days) == 1 else
-                 f"{len(days)} días, del {_day(days[0])} al {_day(days[-1])}")
+        shown = (fecha(days[0]) if len(days) == 1 else
+                 f"{len(days)} días, del {fecha(days[0])} al {fecha(days[-1])}")
         lines.append(f"  {course} ({shown}):")
         if e["missing_in_libro"]:
             lines.append(f"    Faltan en el Libro (Caso 1): {_ruts(e['missing_in_libro'])}")
@@ -131,8 +120,8 @@ def render_table(result: Reconciliation, rbd: int, start: date, end: date) -> st
         if e["invalid_ruts"]:
             lines.append(f"    RUT inválidos: {_ruts(e['invalid_ruts'])}")
         for pair in e["suggested_pairs"]:
-            lines.append(f"    Sugerencia: {_rut(pair['libro'])} (Libro) sería "
-                         f"{_rut(pair['sige'])} (SIGE); motivo: "
+            lines.append(f"    Sugerencia: {rut_es(pair['libro'])} (Libro) sería "
+                         f"{rut_es(pair['sige'])} (SIGE); motivo: "
                          f"{PAIR_REASONS_ES[pair['reason']]}; confianza "
                          f"{round(pair['confidence'] * 100)} %")
     lines += _extras(result)
@@ -158,13 +147,13 @@ def _extras(result: Reconciliation) -> list[str]:
     lines = []
     wrong = result.wrong_course.drop_duplicates(["course", "rut", "sige_course"])
     for row in wrong.itertuples(index=False):
-        lines.append(f"  {_rut(row.rut)} está en {row.course} en el Libro y en "
+        lines.append(f"  {rut_es(row.rut)} está en {row.course} en el Libro y en "
                      f"{row.sige_course} en SIGE.")
     doubles = result.duplicates.drop_duplicates(["course", "rut", "other_rut"])
     for row in doubles.itertuples(index=False):
-        lines.append(f"  En {row.course}, {_rut(row.rut)} y {_rut(row.other_rut)} parecen el "
+        lines.append(f"  En {row.course}, {rut_es(row.rut)} y {rut_es(row.other_rut)} parecen el "
                      "mismo estudiante escrito dos veces en el Libro.")
     for row in result.ambiguous.itertuples(index=False):
-        lines.append(f"  {_rut(row.libro)} ({row.libro_course}) podría ser "
-                     f"{' o '.join(_rut(c) for c in row.candidates)}: revíselo a mano.")
+        lines.append(f"  {rut_es(row.libro)} ({row.libro_course}) podría ser "
+                     f"{' o '.join(rut_es(c) for c in row.candidates)}: revíselo a mano.")
     return (["", "Otras observaciones:", *lines]) if lines else []

@@ -1,21 +1,32 @@
-"""es-CL presentation: dates dd-mm-aaaa, RUTs 12.345.678-5, durations in words."""
+"""es-CL presentation for the CLI and the pages: dates dd-mm-aaaa, RUTs 12.345.678-5, durations in words."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
 from reconcile import rut
+from reconcile.clock import as_santiago
 
 
 def fecha(day: date) -> str:
+    """dd-mm-aaaa, as users read dates.
+
+    >>> fecha(date(2026, 11, 2))
+    '02-11-2026'
+    """
     return day.strftime("%d-%m-%Y")
 
 
 def fecha_hora(moment: datetime) -> str:
-    return moment.strftime("%d-%m-%Y %H:%M")
+    """dd-mm-aaaa HH:MM in Santiago wall time."""
+    return as_santiago(moment).strftime("%d-%m-%Y %H:%M")
 
 
 def rut_es(text: str) -> str:
-    """12.345.678-5 when it parses; otherwise as written, so a bad RUT stays visible."""
+    """12.345.678-5 when it parses; otherwise as written, so a bad RUT stays visible.
+
+    >>> rut_es("125319092"), rut_es("no-es-rut")
+    ('12.531.909-2', 'no-es-rut')
+    """
     try:
         return rut.format(text)
     except Exception:  # noqa: BLE001 - any unparseable text is shown as is
