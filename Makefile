@@ -28,13 +28,14 @@ SIGE_PORT ?= 8765
 DEMO_NOMINA := data/demo/nomina_sige.xlsx
 
 run: demo
-	@if [ -f $(DEMO_NOMINA) ]; then \
+	@emulator=""; \
+	if [ -f $(DEMO_NOMINA) ]; then \
 	  $(PY) -m reconcile emulator --port $(SIGE_PORT) --nomina $(DEMO_NOMINA) \
 	    --credentials demo-cliente:demo-convenio:demo-token --delay 20 \
-	    > data/emulator.log 2>&1 & \
+	    > data/emulator.log 2>&1 & emulator=$$!; \
 	  echo "SIGE de prueba: http://127.0.0.1:$(SIGE_PORT) (registro en data/emulator.log)"; \
 	fi; \
-	trap 'kill $$(jobs -p) 2>/dev/null' EXIT INT TERM; \
+	trap 'test -n "$$emulator" && kill $$emulator 2>/dev/null' EXIT INT TERM; \
 	echo "Panel: http://$(HOST):$(PORT)  (Ctrl-C para detener)"; \
 	$(PY) -m streamlit run dashboard.py --server.headless true --server.address $(HOST) \
 		--server.port $(PORT) --browser.gatherUsageStats false
