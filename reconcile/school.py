@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from reconcile import settings
 from reconcile.clock import Clock
-from reconcile.db.models import Course, Enrolment, Establishment, Student
+from reconcile.db.models import Course, Enrolment, Establishment, ImportBatch, Student
 from reconcile.sige_calendar import Month, SigeCalendar
 
 
@@ -23,6 +23,7 @@ class SchoolOverview:
     time_left: timedelta
     courses: int
     students: int
+    last_imports: dict[str, ImportBatch]  # kind ("sige_nomina", "libro") -> latest batch
 
 
 def calendar_for(session: Session, rbd: int | None = None) -> SigeCalendar:
@@ -44,7 +45,16 @@ def overview(session: Session, rbd: int, clock: Clock) -> SchoolOverview:
         .join(Course, Course.id == Enrolment.course_id)
         .where(Enrolment.rbd == rbd, Course.year == month.year))
     return SchoolOverview(rbd, school.name, month, calendar.close_of(month),
-                          calendar.time_left(now), courses or 0, students or 0)
+                          calendar.time_left(now), courses or 0, students or 0,
+                          last_imports(session, rbd))
+
+
+def last_imports(session: Session, rbd: int) -> dict[str, ImportBatch]:
+    latest = {}
+    for batch in session.scalars(select(ImportBatch).where(ImportBatch.rbd == rbd)
+                                 .order_by(ImportBatch.created_at, ImportBatch.id)):
+        latest[batch.kind] = batch
+    return latest
 
 
 def schools(session: Session, rbds: list[int] | tuple[int, ...]) -> list[Establishment]:

@@ -78,6 +78,13 @@ def test_a_correction_approved_on_the_page_changes_the_next_check(samples):
                for e in after["course_days"])
 
 
+def test_the_landing_page_names_the_files_loaded(samples):
+    at = log_in(app().run(), "profesor")
+    assert not at.exception
+    assert "«nomina_sige.xlsx»" in shown(at)
+    assert "«libro_control_subvenciones.xlsx»" in shown(at)
+
+
 def test_a_profesor_sees_the_problems_but_cannot_correct(samples):
     at = open_page("profesor")
     assert not at.exception

@@ -34,6 +34,7 @@ def test_director_logs_in_and_sees_the_school_and_sige_month(school):
     assert "Escuela Los Aromos" in shown
     assert "Noviembre 2026" in shown  # 16-11-2026: SIGE's month is November
     assert "Director(a)" in shown
+    assert "**Nómina SIGE**: aún no se ha cargado." in shown  # the next step is named
 
 
 def test_wrong_password_is_refused_without_saying_which_field(school):
