@@ -6,14 +6,20 @@ the file does not mention are left alone. Each affected course-day gets the hash
 of its deciding marks (2nd hour, see ``loaders.libro.deciding_marks``), and the
 day-state rule in ``reconcile.sync.states`` moves it (a synced day whose marks
 changed becomes ``por_sincronizar``).
+
+A month of a large school is ~50,000 marks, so everything here works on whole
+columns of integer keys (course id, student id, date as an ordinal, hour): the
+stored marks are read as plain integer rows, compared with the file's as sets,
+and only the difference is written, straight through the driver.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from reconcile import settings
@@ -25,31 +31,39 @@ from reconcile.imports.common import (
     ImportSummary,
     Source,
     audit,
-    bulk_insert,
-    fast_insert,
     check_school,
+    insert_rows,
     new_batch,
     raise_if_errors,
     records,
     sha256,
     source_bytes,
+    update_rows,
 )
 from reconcile.loaders.courses import CourseCatalog
 from reconcile.loaders.identifiers import classify
-from reconcile.loaders.libro import deciding_marks, read_libro
+from reconcile.loaders.libro import read_libro
+from reconcile.loaders.progress import Progress, ProgressCallback
+from reconcile.loaders.values import group_codes
 from reconcile.sync import states
 
-_KEY = ["course_id", "student_id", "day_n", "hour"]
+_READING = 0.35  # share of the progress bar for reading and validating the file
 _COURSE_DAY_COLUMNS = ["rbd", "course_id", "day", "marks_hash", "state", "cause", "updated_at"]
+_DELETE_CHUNK = 5000
+_HOURS = 1024  # packing base for class hours (they are 0..20)
 
 
 def import_libro(session: Session, source: Source, *, filename: str | None = None,
                  user: AuthUser | None = None, clock: Clock | None = None,
-                 rbd: int | None = None) -> ImportSummary:
+                 rbd: int | None = None,
+                 progress: ProgressCallback | None = None) -> ImportSummary:
     """Validate a Libro Digital attendance file, then bring the stored marks of its
     course-days in line with it. Same transaction contract as ``import_sige``.
     ``rbd`` is the school to assume when the file does not name one (default: the
-    user's only school)."""
+    user's only school). ``progress(fraction, label)`` is called as the import
+    goes (fractions rising to 1.0, Spanish labels)."""
+    report = Progress(progress)
+    report(0.0, "Leyendo archivo")
     now = (clock or default_clock()).now()
     data, name = source_bytes(source, filename)
     if rbd is None and user is not None and len(user.rbds) == 1:
@@ -57,7 +71,7 @@ def import_libro(session: Session, source: Source, *, filename: str | None = Non
     min_body = settings.get_int(session, "rut.provisional_min_body")
     catalog = CourseCatalog.from_session(session)
     libro = read_libro(None, catalog, data=data, filename=name, rbd=rbd,
-                       provisional_min_body=min_body)
+                       provisional_min_body=min_body, progress=report.span(0.0, _READING))
     for school_rbd in sorted(libro.rbds):
         check_school(user, school_rbd, name)
     raise_if_errors(libro.errors)
@@ -68,26 +82,53 @@ def import_libro(session: Session, source: Source, *, filename: str | None = Non
     summary = ImportSummary("libro", name, digest, rbds, rows_read=libro.rows_read,
                             month=libro.month)
     codes = {c.id: c.code for c in catalog.courses}
-    for school_rbd in rbds:
-        marks = libro.frame.loc[libro.frame["rbd"] == school_rbd]
+    frame = libro.frame
+    schools = [frame if len(rbds) == 1 else frame.loc[frame["rbd"] == school_rbd]
+               for school_rbd in rbds]
+    spans = report.span(_READING, 1.0).steps([len(marks) for marks in schools])
+    for school_rbd, marks, span in zip(rbds, schools, spans):
         school_min = settings.get_int(session, "rut.provisional_min_body", school_rbd)
         if school_min != min_body:
             marks = marks.assign(kind=classify(marks["run"], marks["kind"], school_min))
         _import_school(session, marks, school_rbd, name, digest, user, now, summary, codes,
-                       libro.layout)
+                       libro.layout, span)
+    report(1.0, "Listo")
     return summary
+
+
+@dataclass
+class _Marks:
+    """A school's marks from the file as integer columns (one entry per mark)."""
+
+    course: np.ndarray  # course id
+    student: np.ndarray  # student id
+    day: np.ndarray  # date ordinal
+    hour: np.ndarray
+    present: np.ndarray  # bool
+    rut_codes: np.ndarray  # into ``ruts``
+    ruts: np.ndarray  # distinct canonical RUTs
 
 
 def _import_school(session: Session, marks: pd.DataFrame, rbd: int, name: str, digest: str,
                    user: AuthUser | None, now, summary: ImportSummary, codes: dict,
-                   layout: str | None) -> None:
+                   layout: str | None, progress: Progress) -> None:
+    progress(0.0, "Guardando estudiantes")
     batch = new_batch(session, "libro", rbd, name, digest, user, now, len(marks))
-    ids, created = _students(session, marks, rbd)
-    marks = marks.assign(student_id=marks["rut"].map(ids).astype("int64"),
-                         course_id=marks["course_id"].astype("int64"),
-                         day_n=_day_numbers(marks["day"]))
-    added, changed, removed, unchanged = _marks(session, marks, rbd, batch.id)
-    days_changed, back = _course_days(session, marks, rbd, now, codes)
+    rut_codes, ruts = pd.factorize(marks["rut"])
+    ruts = np.asarray(ruts, dtype=object)
+    student_ids, created = _students(session, marks, rut_codes, ruts, rbd)
+    day_codes, days = pd.factorize(marks["day"])
+    ordinals = np.asarray([d.toordinal() for d in days], dtype=np.int64)
+    file = _Marks(course=marks["course_id"].to_numpy(dtype=np.int64),
+                  student=student_ids[rut_codes], day=ordinals[day_codes],
+                  hour=marks["hour"].to_numpy(dtype=np.int64),
+                  present=marks["present"].to_numpy(dtype=bool), rut_codes=rut_codes, ruts=ruts)
+    progress(0.1, "Comparando con lo guardado")
+    added, changed, removed, unchanged = _marks(session, file, rbd, batch.id,
+                                                progress.span(0.2, 0.85))
+    progress(0.85, "Actualizando días")
+    days_changed, back = _course_days(session, file, rbd, now, codes)
+    progress(1.0, "Actualizando días")
     batch.rows_added, batch.rows_changed, batch.rows_removed = added, changed, removed
     summary.added += added
     summary.changed += changed
@@ -105,126 +146,182 @@ def _import_school(session: Session, marks: pd.DataFrame, rbd: int, name: str, d
         "course_days_changed": days_changed, "back_to_pending": len(back)})
 
 
-def _day_numbers(days: pd.Series) -> np.ndarray:
-    """Dates as ordinal integers (fast keys for merging), once per distinct date."""
-    codes, uniques = pd.factorize(days)
-    return np.asarray([d.toordinal() for d in uniques], dtype=np.int64)[codes]
-
-
-def _students(session: Session, marks: pd.DataFrame, rbd: int) -> tuple[dict, int]:
-    """Student ids by canonical RUT; students only the Libro knows are created, and
-    the Libro's spelling of the name is kept in ``full_name``."""
-    people = marks.drop_duplicates(subset=["rut"], keep="first")
+def _students(session: Session, marks: pd.DataFrame, rut_codes: np.ndarray, ruts: np.ndarray,
+              rbd: int) -> tuple[np.ndarray, int]:
+    """Student ids, one per distinct RUT (aligned with ``ruts``); students only the
+    Libro knows are created, and the Libro's spelling of the name is kept in
+    ``full_name``."""
+    firsts = np.unique(rut_codes, return_index=True)[1]  # first row of each distinct RUT
+    people = marks.iloc[firsts]
     existing = {row.rut: row for row in session.execute(
         select(Student.id, Student.rut, Student.full_name).where(Student.rbd == rbd))}
     new_rows, renamed = [], []
     for person in records(people, ["rut", "run", "dv", "kind", "full_name"]):
         found = existing.get(person["rut"])
         if found is None:
-            new_rows.append({"rbd": rbd, "rut": person["rut"], "run": int(person["run"]),
-                             "dv": person["dv"], "kind": person["kind"],
-                             "full_name": person["full_name"]})
+            new_rows.append((person["rut"], int(person["run"]), person["dv"], person["kind"],
+                             person["full_name"]))
         elif person["full_name"] and found.full_name != person["full_name"]:
-            renamed.append({"id": found.id, "full_name": person["full_name"]})
-    bulk_insert(session, Student, new_rows)
+            renamed.append((found.id, person["full_name"]))
+    if new_rows:
+        columns = list(zip(*new_rows))
+        insert_rows(session, Student.__table__, {
+            "rbd": rbd, "rut": list(columns[0]), "run": list(columns[1]),
+            "dv": list(columns[2]), "kind": list(columns[3]), "full_name": list(columns[4])})
     if renamed:
-        session.execute(update(Student), renamed)
+        update_rows(session, Student.__table__, ["full_name"], renamed)
     ids = dict(session.execute(select(Student.rut, Student.id).where(Student.rbd == rbd)).all())
-    return ids, len(new_rows)
+    return np.asarray([ids[rut] for rut in ruts], dtype=np.int64), len(new_rows)
 
 
-def _existing_marks(session: Session, marks: pd.DataFrame, rbd: int) -> pd.DataFrame:
-    """Stored marks of the course-days the file covers, read through the driver's
-    cursor (a month of a school is ~50,000 rows; result-row objects would dominate)."""
-    first, last = date.fromordinal(int(marks["day_n"].min())), \
-        date.fromordinal(int(marks["day_n"].max()))
+def _stored_marks(session: Session, file: _Marks, rbd: int) -> np.ndarray:
+    """The stored marks of the course-days the file covers, as integer rows (id,
+    course, student, date ordinal, hour, present): read through the driver's cursor
+    (result-row objects would cost more than the query), with date, hour and mark
+    packed into one integer by the database."""
     connection = session.connection()
-    sqlite = connection.dialect.name == "sqlite"
-    mark = "?" if sqlite else "%s"
-    sql = (f"SELECT id, course_id, student_id, day, hour, present FROM attendance_mark "
-           f"WHERE rbd = {mark} AND day BETWEEN {mark} AND {mark}")
-    params = (rbd, first.isoformat(), last.isoformat()) if sqlite else (rbd, first, last)
+    dialect = connection.dialect.name
+    if dialect == "sqlite":  # dates are ISO text; julianday(0001-01-01) is 1721425.5
+        ordinal, present, mark = "CAST(julianday(day) AS INTEGER) - 1721424", "present", "?"
+    else:
+        ordinal, present, mark = "(day - DATE '0001-01-01') + 1", "present::int", "%s"
+    sql = (f"SELECT id, course_id, student_id, (({ordinal}) * {_HOURS} + hour) * 2 + {present} "
+           f"FROM attendance_mark WHERE rbd = {mark} AND day BETWEEN {mark} AND {mark}")
+    first, last = date.fromordinal(int(file.day.min())), date.fromordinal(int(file.day.max()))
+    params = (rbd, first.isoformat(), last.isoformat()) if dialect == "sqlite" \
+        else (rbd, first, last)
     cursor = connection.connection.dbapi_connection.cursor()
     try:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    names = ["id", "course_id", "student_id", "day", "hour", "present"]
-    columns = list(zip(*rows)) or [()] * len(names)
-    stored = pd.DataFrame({name: pd.Series(values, dtype=object if name == "day" else "int64")
-                           for name, values in zip(names, columns)})
-    if stored.empty:
-        return stored.assign(day_n=pd.Series(dtype="int64"))
-    codes, uniques = pd.factorize(stored["day"])
-    days = [date.fromisoformat(d) if isinstance(d, str) else d for d in uniques]
-    stored["day_n"] = np.asarray([d.toordinal() for d in days], dtype=np.int64)[codes]
-    stored["present"] = stored["present"].astype(bool)
-    scope = marks[["course_id", "day_n"]].drop_duplicates()
-    return stored.merge(scope, on=["course_id", "day_n"], how="inner")
+    packed = np.asarray(rows, dtype=np.int64).reshape(-1, 4)
+    day_hour, present_bit = np.divmod(packed[:, 3], 2)
+    day, hour = np.divmod(day_hour, _HOURS)
+    stored = np.column_stack([packed[:, :3], day, hour, present_bit])
+    # only the course-days the file holds: (date, course) packed in one integer
+    file_days = np.unique((file.day << 32) | file.course)
+    return stored[np.isin((stored[:, 3] << 32) | stored[:, 1], file_days)]
 
 
-def _marks(session: Session, marks: pd.DataFrame, rbd: int, batch_id: int):
-    """Diff the file against the stored marks of its course-days, in bulk."""
-    stored = _existing_marks(session, marks, rbd)
-    new = marks[_KEY + ["present", "day"]]
-    both = new.merge(stored[_KEY + ["id", "present"]].rename(columns={"present": "was"}),
-                     on=_KEY, how="outer", indicator=True)
-    to_add = both.loc[both["_merge"] == "left_only"]
-    to_remove = both.loc[both["_merge"] == "right_only", "id"].astype("int64").tolist()
-    matched = both.loc[both["_merge"] == "both"]
-    to_change = matched.loc[matched["present"].astype(bool) != matched["was"].astype(bool)]
+def _marks(session: Session, file: _Marks, rbd: int, batch_id: int, progress: Progress):
+    """Diff the file against the stored marks of its course-days, as sets of integer
+    keys, and write only the difference."""
+    stored = _stored_marks(session, file, rbd)
+    n = len(file.course)
     table = AttendanceMark.__table__
-    columns = ["rbd", "course_id", "student_id", "day", "hour", "present", "import_batch_id"]
-    added = to_add.assign(rbd=rbd, import_batch_id=batch_id,
-                          present=to_add["present"].astype(bool))
-    fast_insert(session, table, added, columns)
-    if len(to_change):
-        statement = (update(table).where(table.c.id == bindparam("mark_id"))
-                     .values(present=bindparam("new_present"), import_batch_id=batch_id))
-        session.execute(statement, [{"mark_id": int(i), "new_present": bool(p)} for i, p in
-                                    zip(to_change["id"], to_change["present"])])
-    for start in range(0, len(to_remove), 5000):
-        session.execute(delete(table).where(table.c.id.in_(to_remove[start:start + 5000])))
-    return len(to_add), len(to_change), len(to_remove), len(matched) - len(to_change)
+    if len(stored):
+        keys = group_codes(*(np.concatenate([ours, stored[:, i]]) for ours, i in
+                             ((file.course, 1), (file.student, 2), (file.day, 3),
+                              (file.hour, 4))))
+        position = pd.Index(keys[n:]).get_indexer(keys[:n])  # stored keys are unique
+    else:
+        position = np.full(n, -1, dtype=np.int64)
+    new = position < 0
+    matched = np.flatnonzero(~new)
+    was = stored[position[matched], 5].astype(bool) if len(matched) else np.zeros(0, bool)
+    differs = was != file.present[matched]
+    seen = np.zeros(len(stored), dtype=bool)
+    seen[position[matched]] = True
+    to_remove = stored[~seen, 0].tolist()
+    adding = np.flatnonzero(new)
+    # in the order of the unique index (course, student, day, hour): cheaper B-tree inserts
+    adding = adding[np.lexsort((file.hour[adding], file.day[adding], file.student[adding],
+                                file.course[adding]))]
+    progress(0.0, "Guardando marcas")
+    insert_rows(session, table, {
+        "rbd": rbd, "course_id": file.course[adding], "student_id": file.student[adding],
+        "day": _dates(file.day[adding]),
+        "hour": file.hour[adding], "present": file.present[adding],
+        "import_batch_id": batch_id}, progress=progress.span(0.0, 0.9), label="Guardando marcas")
+    changing = matched[differs]
+    if len(changing):
+        update_rows(session, table, ["present", "import_batch_id"], list(zip(
+            stored[position[changing], 0].tolist(), file.present[changing].tolist(),
+            [batch_id] * len(changing))))
+    for start in range(0, len(to_remove), _DELETE_CHUNK):
+        session.execute(delete(table).where(table.c.id.in_(to_remove[start:start +
+                                                                      _DELETE_CHUNK])))
+    progress(1.0, "Guardando marcas")
+    return len(adding), len(changing), len(to_remove), len(matched) - len(changing)
 
 
-def _course_days(session: Session, marks: pd.DataFrame, rbd: int, now, codes: dict):
+def _dates(ordinals: np.ndarray) -> np.ndarray:
+    """Date objects for ordinals, made once per distinct date."""
+    distinct, codes = np.unique(ordinals, return_inverse=True)
+    return np.asarray([date.fromordinal(int(d)) for d in distinct], dtype=object)[codes]
+
+
+def _course_days(session: Session, file: _Marks, rbd: int, now, codes: dict):
     """Hash each course-day's deciding marks and let the state rule move the day."""
-    deciding = deciding_marks(marks).sort_values(["course_id", "day_n"], kind="stable")
-    hashes: dict[tuple[int, int], str] = {}
-    course_col = deciding["course_id"].to_numpy()
-    day_col = deciding["day_n"].to_numpy()
-    pairs = list(zip(deciding["rut"].tolist(), deciding["present"].astype(bool).tolist()))
-    bounds = np.flatnonzero((np.diff(course_col) != 0) | (np.diff(day_col) != 0)) + 1
-    starts = np.concatenate([[0], bounds]) if len(pairs) else np.array([], dtype=int)
-    ends = np.concatenate([bounds, [len(pairs)]]) if len(pairs) else np.array([], dtype=int)
-    for start, end in zip(starts, ends):
-        key = (int(course_col[start]), int(day_col[start]))
-        hashes[key] = states.marks_hash(pairs[start:end])
+    hashes = _deciding_hashes(file)
     course_ids = sorted({c for c, _ in hashes})
     first = date.fromordinal(min(d for _, d in hashes))
     last = date.fromordinal(max(d for _, d in hashes))
-    existing = {(cd.course_id, cd.day.toordinal()): cd for cd in session.scalars(
-        select(CourseDay).where(CourseDay.rbd == rbd, CourseDay.course_id.in_(course_ids),
-                                CourseDay.day.between(first, last)))}
-    changed, back, fresh = 0, [], []
-    for key, new_hash in hashes.items():
-        course_day = existing.get(key)
+    stored = {(row.course_id, row.day.toordinal()): row for row in session.execute(
+        select(CourseDay.id, CourseDay.course_id, CourseDay.day, CourseDay.marks_hash,
+               CourseDay.state)
+        .where(CourseDay.rbd == rbd, CourseDay.course_id.in_(course_ids),
+               CourseDay.day.between(first, last)))}
+    moved = [key for key, new_hash in hashes.items() if key not in stored
+             or stored[key].marks_hash != new_hash or stored[key].state == SIN_REGISTRO]
+    # only the days that move are loaded as objects, for the state rule
+    loaded = {}
+    ids = [stored[key].id for key in moved if key in stored]
+    for start in range(0, len(ids), _DELETE_CHUNK):
+        for day in session.scalars(select(CourseDay).where(
+                CourseDay.id.in_(ids[start:start + _DELETE_CHUNK]))):
+            loaded[(day.course_id, day.day.toordinal())] = day
+    back, fresh = [], []
+    for key in moved:
+        course_day = loaded.get(key)
         if course_day is None:
-            # a transient row: the state rule runs on it, then it is inserted in bulk
-            course_day = CourseDay(rbd=rbd, course_id=key[0], day=date.fromordinal(key[1]),
-                                   state=SIN_REGISTRO)
+            # a new day: the state rule runs on a plain record, then it is inserted in bulk
+            course_day = _NewDay(rbd, key[0], date.fromordinal(key[1]))
             fresh.append(course_day)
-        elif course_day.marks_hash == new_hash and course_day.state != SIN_REGISTRO:
-            continue
-        changed += 1
-        if states.on_marks_changed(course_day, new_hash, now):
+        if states.on_marks_changed(course_day, hashes[key], now):
             back.append((codes.get(key[0]) or _code(session, key[0]), date.fromordinal(key[1])))
-    bulk_insert(session, CourseDay.__table__, [
-        {column: getattr(day, column) for column in _COURSE_DAY_COLUMNS} for day in fresh])
+    insert_rows(session, CourseDay.__table__, {
+        column: [getattr(day, column) for day in fresh] for column in _COURSE_DAY_COLUMNS})
     session.flush()
-    return changed, sorted(back, key=lambda item: (item[1], item[0]))
+    return len(moved), sorted(back, key=lambda item: (item[1], item[0]))
+
+
+@dataclass
+class _NewDay:
+    """A course-day not stored yet, with the fields the state rule reads and sets
+    (an ORM object per day would cost more than the rule)."""
+
+    rbd: int
+    course_id: int
+    day: date
+    marks_hash: str | None = None
+    state: str = SIN_REGISTRO
+    cause: str | None = None
+    sent_hash: str | None = None
+    synced_hash: str | None = None
+    updated_at: object = None
+
+
+def _deciding_hashes(file: _Marks) -> dict[tuple[int, int], str]:
+    """(course id, date ordinal) -> ``states.marks_hash`` of that course-day's deciding
+    marks, in (course, date) order. The deciding mark of a student and day is the
+    2nd hour, else the lowest hour given (as ``loaders.libro.deciding_marks``)."""
+    priority = np.where(file.hour == 2, -1, file.hour)
+    order = np.lexsort((priority, file.rut_codes, file.day, file.course))
+    course, day, rut = file.course[order], file.day[order], file.rut_codes[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (np.diff(course) != 0) | (np.diff(day) != 0) | (np.diff(rut) != 0)
+    deciding = order[first]
+    course, day = file.course[deciding], file.day[deciding]
+    pairs = list(zip(file.ruts[file.rut_codes[deciding]].tolist(),
+                     file.present[deciding].tolist()))
+    bounds = np.flatnonzero((np.diff(course) != 0) | (np.diff(day) != 0)) + 1
+    starts = [0, *bounds.tolist()]
+    ends = [*bounds.tolist(), len(pairs)]
+    return {(int(course[start]), int(day[start])): states.marks_hash(pairs[start:end])
+            for start, end in zip(starts, ends)}
 
 
 def _code(session: Session, course_id: int) -> str:

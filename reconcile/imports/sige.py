@@ -20,8 +20,8 @@ from reconcile.imports.common import (
     ImportSummary,
     Source,
     audit,
-    bulk_insert,
     check_school,
+    insert_rows,
     new_batch,
     raise_if_errors,
     records,
@@ -30,23 +30,31 @@ from reconcile.imports.common import (
 )
 from reconcile.loaders.identifiers import classify
 from reconcile.loaders.nomina import read_nomina
+from reconcile.loaders.progress import Progress, ProgressCallback
 
+_READING = 0.6  # share of the progress bar for reading and validating the file
 _STUDENT_FIELDS = ["run", "dv", "kind", "nombres", "ape_paterno", "ape_materno", "birth_date",
                    "gender"]
 
 
 def import_sige(session: Session, source: Source, *, filename: str | None = None,
-                user: AuthUser | None = None, clock: Clock | None = None) -> ImportSummary:
+                user: AuthUser | None = None, clock: Clock | None = None,
+                progress: ProgressCallback | None = None) -> ImportSummary:
     """Validate a nómina, then create or update its courses, students and enrolments.
 
     The caller owns the transaction (``with reconcile.db.transaction(url) as s``): on
     any problem this raises ``UserError`` with every reason before writing anything,
     and an exception rolls the caller's transaction back. ``user`` None is the
-    administrator (CLI without --user), who may create a school's first record."""
+    administrator (CLI without --user), who may create a school's first record.
+    ``progress(fraction, label)`` is called as the import goes (fractions rising to
+    1.0, Spanish labels)."""
+    report = Progress(progress)
+    report(0.0, "Leyendo archivo")
     now = (clock or default_clock()).now()
     data, name = source_bytes(source, filename)
     min_body = settings.get_int(session, "rut.provisional_min_body")
-    nomina = read_nomina(None, data=data, filename=name, provisional_min_body=min_body)
+    nomina = read_nomina(None, data=data, filename=name, provisional_min_body=min_body,
+                         progress=report.span(0.0, _READING))
     rbds = sorted(int(r) for r in pd.unique(nomina.frame["rbd"]))
     for rbd in rbds:
         check_school(user, rbd, name)
@@ -55,13 +63,15 @@ def import_sige(session: Session, source: Source, *, filename: str | None = None
         raise UserError(f"{name}: la nómina no tiene alumnos; no se cargó nada.")
     digest = sha256(data)
     summary = ImportSummary("sige_nomina", name, digest, rbds, rows_read=nomina.rows_read)
-    for rbd in rbds:
-        school = nomina.frame.loc[nomina.frame["rbd"] == rbd]
+    schools = [nomina.frame.loc[nomina.frame["rbd"] == rbd] for rbd in rbds]
+    spans = report.span(_READING, 1.0).steps([len(school) for school in schools])
+    for rbd, school, span in zip(rbds, schools, spans):
         school_min = settings.get_int(session, "rut.provisional_min_body", rbd)
         if school_min != min_body:
             school = school.assign(kind=classify(school["run"], school["kind"], school_min))
         _ensure_school(session, rbd, user, now, name)
-        _import_school(session, school, rbd, name, digest, user, now, summary)
+        _import_school(session, school, rbd, name, digest, user, now, summary, span)
+    report(1.0, "Listo")
     return summary
 
 
@@ -76,17 +86,22 @@ def _ensure_school(session: Session, rbd: int, user: AuthUser | None, now, name:
 
 
 def _import_school(session: Session, school: pd.DataFrame, rbd: int, name: str, digest: str,
-                   user: AuthUser | None, now, summary: ImportSummary) -> None:
+                   user: AuthUser | None, now, summary: ImportSummary,
+                   progress: Progress) -> None:
+    progress(0.0, "Guardando cursos")
     batch = new_batch(session, "sige_nomina", rbd, name, digest, user, now, len(school))
     years = sorted(int(y) for y in pd.unique(school["year"]))
     course_ids, created = _courses(session, school, rbd, years)
+    progress(0.2, "Guardando estudiantes")
     student_ids, new_students, changed_students = _students(session, school, rbd)
+    progress(0.6, "Guardando matrículas")
     school = school.assign(
         course_id=[course_ids[k] for k in zip(school["year"], school["cod_ense"],
                                              school["cod_grado"], school["letra"])],
         student_id=school["rut"].map(student_ids))
     added, changed, removed, unchanged = _enrolments(session, school, rbd, years, course_ids,
                                                      changed_students, batch.id)
+    progress(1.0, "Guardando matrículas")
     batch.rows_added, batch.rows_changed, batch.rows_removed = added, changed, removed
     summary.added += added
     summary.changed += changed
@@ -141,7 +156,7 @@ def _students(session: Session, school: pd.DataFrame, rbd: int):
         elif any(getattr(found, f) != person[f] for f in _STUDENT_FIELDS):
             updates.append({"id": found.id, **{f: person[f] for f in _STUDENT_FIELDS}})
             changed.add(person["rut"])
-    bulk_insert(session, Student, new_rows)
+    _insert_dicts(session, Student.__table__, new_rows)
     if updates:
         session.execute(update(Student), updates)
     ids = dict(session.execute(select(Student.rut, Student.id).where(Student.rbd == rbd)).all())
@@ -175,9 +190,15 @@ def _enrolments(session: Session, school: pd.DataFrame, rbd: int, years: list[in
         else:
             unchanged += 1
     gone = [row.id for key, row in existing.items() if key not in seen]
-    bulk_insert(session, Enrolment, new_rows)
+    _insert_dicts(session, Enrolment.__table__, new_rows)
     if updates:
         session.execute(update(Enrolment), updates)
     for start in range(0, len(gone), 5000):
         session.execute(delete(Enrolment).where(Enrolment.id.in_(gone[start:start + 5000])))
     return len(new_rows), len(updates), len(gone), unchanged
+
+
+def _insert_dicts(session: Session, table, rows: list[dict]) -> None:
+    """Rows that all have the same keys, inserted through the driver in bulk."""
+    if rows:
+        insert_rows(session, table, {key: [row[key] for row in rows] for key in rows[0]})

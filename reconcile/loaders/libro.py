@@ -20,6 +20,7 @@ from reconcile import rut as rutlib
 from reconcile.loaders.courses import CourseCatalog
 from reconcile.loaders.errors import RowError, file_error, sort_errors
 from reconcile.loaders.headers import Column, find_header
+from reconcile.loaders.progress import Progress, ProgressCallback
 from reconcile.loaders.identifiers import join_rut, parse_unique_ruts
 from reconcile.loaders.report import Reporter
 from reconcile.loaders.sources import RawSheet, SourceProblem, kind_of, read_bytes, read_sheets
@@ -96,9 +97,13 @@ def empty_frame() -> pd.DataFrame:
 
 def read_libro(path: Path | str | None, courses: CourseCatalog, data: bytes | None = None,
                filename: str | None = None, *, rbd: int | None = None,
-               provisional_min_body: int = rutlib.DEFAULT_PROVISIONAL_MIN_BODY) -> LibroFile:
+               provisional_min_body: int = rutlib.DEFAULT_PROVISIONAL_MIN_BODY,
+               progress: ProgressCallback | None = None) -> LibroFile:
     """Read Libro Digital attendance (.csv or .xlsx, long or wide). ``rbd`` is the
-    school to assume when the file does not say (else the catalog's only school)."""
+    school to assume when the file does not say (else the catalog's only school).
+    ``progress(fraction, label)`` follows the reading and the validation."""
+    report = Progress(progress)
+    report(0.0, "Leyendo archivo")
     name = filename or (Path(path).name if path is not None else "libro")
     if rbd is None and len(courses.rbds) == 1:
         rbd = next(iter(courses.rbds))
@@ -112,9 +117,14 @@ def read_libro(path: Path | str | None, courses: CourseCatalog, data: bytes | No
         parts, layout, month = _records(sheets, reporter, rbd)
     except SourceProblem as problem:
         return LibroFile(name, empty_frame(), [problem.error])
-    raw = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=_RAW)
+    if len(parts) == 1:
+        raw = parts[0]  # already indexed 0..n-1: no copy
+    else:
+        raw = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=_RAW)
+    report(0.3, "Validando filas")
     frame, month, rbds = _validate(raw, reporter, courses, rbd, month, layout,
-                                   provisional_min_body)
+                                   provisional_min_body, report.span(0.3, 1.0))
+    report(1.0, "Archivo validado")
     return LibroFile(name, frame, sort_errors(reporter.errors), month, layout, rbds,
                      rows_read=len(raw))
 
@@ -389,7 +399,7 @@ def _required_mark(value: object):
 
 def _validate(raw: pd.DataFrame, reporter: Reporter, catalog: CourseCatalog,
               default_rbd: int | None, month: tuple[int, int] | None, layout: str | None,
-              min_body: int):
+              min_body: int, progress: Progress):
     """Raw mark records -> (canonical frame, month, RBDs named); problems to reporter.
 
     Every column is read once per distinct cell (``parse_unique``): rows carry
@@ -450,6 +460,7 @@ def _validate(raw: pd.DataFrame, reporter: Reporter, catalog: CourseCatalog,
     mark_codes, mark_values, reasons = parse_unique(raw["mark"], guarded(_required_mark))
     report("mark", raw["mark"], reasons[mark_codes], raw["mark_label"].to_numpy(dtype=object))
     # RUT
+    progress(0.3, "Validando RUT")
     rut_codes, ruts = parse_unique_ruts(raw["rut"], min_body)
     report("rut", raw["rut"], ruts["reason"][rut_codes],
            raw.attrs.get("labels", {}).get("rut", "RUT"))
@@ -457,11 +468,13 @@ def _validate(raw: pd.DataFrame, reporter: Reporter, catalog: CourseCatalog,
         lambda v: (" ".join(cell_text(v).split()) or None, None)))
     report("full_name", raw["full_name"], reasons[name_codes])
     # Course
+    progress(0.6, "Comprobando cursos")
     year_values = np.asarray([d.year if d is not None else (month[0] if month else None)
                               for d in day_values], dtype=object)
     courses = _resolve_courses(raw, rbd_values[rbd_codes], year_values[day_codes], catalog,
                                report)
     # Keep the good rows; exact repeats count once; contradictions are errors
+    progress(0.75, "Buscando marcas repetidas")
     keep = np.flatnonzero(~bad)
     first = _repeats_and_conflicts(
         reporter, rows[keep], sheets[keep], courses.ids[keep],

@@ -15,6 +15,7 @@ import pandas as pd
 from reconcile import rut as rutlib
 from reconcile.loaders.errors import RowError, file_error, sort_errors
 from reconcile.loaders.headers import Column, find_header
+from reconcile.loaders.progress import Progress, ProgressCallback
 from reconcile.loaders.identifiers import join_rut, parse_ruts
 from reconcile.loaders.report import Reporter
 from reconcile.loaders.sources import SourceProblem, kind_of, read_bytes, read_sheets
@@ -73,9 +74,13 @@ def empty_frame() -> pd.DataFrame:
 
 def read_nomina(path: Path | str | None, data: bytes | None = None,
                 filename: str | None = None,
-                provisional_min_body: int = rutlib.DEFAULT_PROVISIONAL_MIN_BODY) -> NominaFile:
+                provisional_min_body: int = rutlib.DEFAULT_PROVISIONAL_MIN_BODY,
+                progress: ProgressCallback | None = None) -> NominaFile:
     """Read a SIGE nómina (.xlsx, .csv or .xml). ``data`` are uploaded bytes (then
-    ``path`` may be None and ``filename`` names the file in messages)."""
+    ``path`` may be None and ``filename`` names the file in messages).
+    ``progress(fraction, label)`` follows the reading and the validation."""
+    report = Progress(progress)
+    report(0.0, "Leyendo archivo")
     name = filename or (Path(path).name if path is not None else "nomina")
     try:
         data, name = read_bytes(path, data, filename)
@@ -88,7 +93,9 @@ def read_nomina(path: Path | str | None, data: bytes | None = None,
             raw, written, sheet = _tabular_records(data, name)
     except SourceProblem as problem:
         return NominaFile(name, empty_frame(), getattr(problem, "errors", [problem.error]))
+    report(0.7, "Validando filas")
     frame, errors = validate(raw, written, name, sheet, provisional_min_body)
+    report(1.0, "Archivo validado")
     return NominaFile(name, frame, sort_errors(errors), rows_read=len(raw))
 
 
