@@ -11,7 +11,7 @@ from reconcile.auth import AuthUser
 from reconcile.errors import UserError
 from reconcile.imports import import_libro, import_sige
 from ui import context, page
-from ui.imports import error_table, preview_import, run_import
+from ui.imports import checked, error_table, forget_check, run_import
 
 IMPORTERS = {
     "nomina": ("Nómina SIGE", import_sige, ["xlsx", "csv", "xml"],
@@ -37,12 +37,11 @@ def importer_tab(kind: str, user: AuthUser, rbd: int) -> None:
     if upload is None:
         return
     data = upload.getvalue()
-    try:
-        preview = preview_import(importer, data, upload.name, user, context.clock())
-    except UserError as problems:
+    preview = checked(f"{kind}_{rbd}", importer, data, upload.name, user, context.clock())
+    if isinstance(preview, UserError):
         st.error(f"«{upload.name}» tiene problemas: no se guardó nada. Corrija el archivo y "
                  "vuelva a cargarlo.")
-        st.dataframe(error_table(problems), hide_index=True, width="stretch")
+        st.dataframe(error_table(preview), hide_index=True, width="stretch")
         return
     st.success("Archivo revisado sin errores. Esto es lo que cambiaría:")
     st.markdown("\n".join(f"- {line}" for line in preview.lines_es()))
@@ -55,6 +54,7 @@ def importer_tab(kind: str, user: AuthUser, rbd: int) -> None:
             st.error("No se guardó nada:")
             st.dataframe(error_table(problems), hide_index=True, width="stretch")
             return
+        forget_check(f"{kind}_{rbd}")  # the next check compares with what was just saved
         st.success("Guardado.")
         st.markdown("\n".join(f"- {line}" for line in summary.lines_es()))
 

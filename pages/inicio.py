@@ -34,7 +34,8 @@ for kind, label in (("sige_nomina", "Nómina SIGE"), ("libro", "Asistencia del L
         who = f" por {batch.username}" if batch.username else ""
         st.markdown(f"- **{label}**: «{batch.filename}», {fecha_hora(batch.created_at)}{who}.")
 if len(school.last_imports) < 2:
-    st.page_link("pages/cargar_datos.py", label="Cargar datos", icon=":material/upload_file:")
+    st.page_link("pages/cargar_datos.py", label="Ir a cargar la nómina y la asistencia",
+                 icon=":material/upload_file:")
 else:
     st.page_link("pages/conciliacion.py", label="Revisar la conciliación antes de enviar",
                  icon=":material/fact_check:")

@@ -101,3 +101,27 @@ def test_a_sostenedor_sees_each_of_its_schools_and_no_other(db_url, clock):
         auth.authorize(user, "view", 300)
     with pytest.raises(PermissionDenied, match="no puede sincronizar"):
         auth.authorize(user, "sync", 100)
+
+
+def test_upgrading_from_the_first_schema_keeps_the_marks(tmp_path):
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from reconcile.db.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'antigua.db'}"
+    command.upgrade(alembic_config(url), "0001")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO establishment (rbd, name, created_at) "
+                          "VALUES (1, 'E', '2026-11-02 10:00:00')"))
+        conn.execute(text("INSERT INTO course (rbd, year, cod_ense, cod_grado, letra) "
+                          "VALUES (1, 2026, 110, 1, 'A')"))
+        conn.execute(text("INSERT INTO student (rbd, rut, kind) VALUES (1, '12531909-2', "
+                          "'definitive')"))
+        conn.execute(text("INSERT INTO attendance_mark (rbd, course_id, student_id, day, hour, "
+                          "present) VALUES (1, 1, 1, '2026-11-02', 2, 1)"))
+    upgrade(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM attendance_mark")).scalar() == 1
+    engine.dispose()

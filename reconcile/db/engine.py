@@ -45,6 +45,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers (the dashboard) never block the worker
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode; fewer fsyncs per commit
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 

@@ -169,16 +169,22 @@ class AttendanceMark(Base):
     when hours are given, the 2nd hour is the one that counts for the subsidy."""
 
     __tablename__ = "attendance_mark"
-    __table_args__ = (UniqueConstraint("course_id", "student_id", "day", "hour"),)
+    __table_args__ = (
+        UniqueConstraint("course_id", "student_id", "day", "hour"),
+        Index("ix_attendance_mark_rbd_day", "rbd", "day"),  # a school's marks by date range
+    )
 
+    # The largest table (a school's year is millions of marks): rbd and the batch are
+    # plain columns, not foreign keys, because course_id already ties the mark to its
+    # school and a per-row key check was most of PostgreSQL's bulk-load time.
     id: Mapped[int] = mapped_column(primary_key=True)
-    rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"), index=True)
+    rbd: Mapped[int] = mapped_column(Integer)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
     student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
     day: Mapped[date] = mapped_column(Date)
     hour: Mapped[int] = mapped_column(Integer, default=0)
     present: Mapped[bool] = mapped_column(Boolean)
-    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    import_batch_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class CourseDay(Base):
