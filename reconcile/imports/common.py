@@ -42,6 +42,16 @@ class ImportSummary:
     month: tuple[int, int] | None = None
     batch_ids: list[int] = field(default_factory=list)
 
+    def count(self, batch: ImportBatch, added: int, changed: int, removed: int,
+              unchanged: int) -> None:
+        """Add one school's counts to the summary and to its import batch."""
+        batch.rows_added, batch.rows_changed, batch.rows_removed = added, changed, removed
+        self.added += added
+        self.changed += changed
+        self.removed += removed
+        self.unchanged += unchanged
+        self.batch_ids.append(batch.id)
+
     @property
     def changed_anything(self) -> bool:
         return bool(self.added or self.changed or self.removed or self.courses_created

@@ -129,15 +129,10 @@ def _import_school(session: Session, marks: pd.DataFrame, rbd: int, name: str, d
     progress(0.85, "Actualizando días")
     days_changed, back = _course_days(session, file, rbd, now, codes)
     progress(1.0, "Actualizando días")
-    batch.rows_added, batch.rows_changed, batch.rows_removed = added, changed, removed
-    summary.added += added
-    summary.changed += changed
-    summary.removed += removed
-    summary.unchanged += unchanged
+    summary.count(batch, added, changed, removed, unchanged)
     summary.students_created += created
     summary.course_days_changed += days_changed
     summary.back_to_pending += back
-    summary.batch_ids.append(batch.id)
     audit(session, "import_libro", rbd, user, now, {
         "filename": name, "sha256": digest, "batch_id": batch.id, "layout": layout,
         "month": f"{summary.month[0]}-{summary.month[1]:02d}" if summary.month else None,

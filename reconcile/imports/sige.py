@@ -102,14 +102,9 @@ def _import_school(session: Session, school: pd.DataFrame, rbd: int, name: str, 
     added, changed, removed, unchanged = _enrolments(session, school, rbd, years, course_ids,
                                                      changed_students, batch.id)
     progress(1.0, "Guardando matrículas")
-    batch.rows_added, batch.rows_changed, batch.rows_removed = added, changed, removed
-    summary.added += added
-    summary.changed += changed
-    summary.removed += removed
-    summary.unchanged += unchanged
+    summary.count(batch, added, changed, removed, unchanged)
     summary.courses_created += created
     summary.students_created += new_students
-    summary.batch_ids.append(batch.id)
     audit(session, "import_sige", rbd, user, now, {
         "filename": name, "sha256": digest, "batch_id": batch.id, "years": years,
         "rows_read": len(school), "added": added, "changed": changed, "removed": removed,
