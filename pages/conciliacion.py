@@ -88,11 +88,11 @@ else:
     col2.markdown(f"**En el Libro, SIGE no los reconoce en este curso (Caso 2): {len(unknown)}**")
     col2.dataframe(view.people(unknown, names, {"Motivo": view.unknown_reason}),
                    hide_index=True, width="stretch")
-    wrong = on(result.wrong_course)
-    if not wrong.empty:
-        st.warning("Matriculados en SIGE en otro curso: " + "; ".join(
-            f"{rut_es(r.rut)} está en {labels.get(r.sige_course, r.sige_course)}"
-            for r in wrong.itertuples()))
+    for line in view.other_findings(on(result.wrong_course), on(result.duplicates),
+                                    result.ambiguous[result.ambiguous["libro"]
+                                                     .isin(unknown["rut"])],
+                                    labels, names):
+        st.warning(line)
 
     st.markdown("**Pares sugeridos (probablemente el mismo estudiante)**")
     if pairs.empty:

@@ -3,6 +3,7 @@ approved on the page changes the next `check --json`."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,16 @@ def test_a_profesor_sees_the_problems_but_cannot_correct(samples):
     assert not at.exception
     assert not any(b.key and b.key.startswith("approve_") for b in at.button)
     assert "Solo Director(a) o Administrador(a) de Asistencia" in shown(at)
+
+
+def test_a_student_enrolled_in_another_course_is_pointed_out(samples, clock):
+    moved = ("RBD;Curso;RUT;Nombre;Fecha;Hora;Asistencia\n"
+             "24875;1° Básico A;22.987.654-6;Florencia Silva Reyes;10-11-2026;2;P\n")
+    with transaction(samples) as session:
+        import_libro(session, moved.encode("utf-8"), filename="cambio.csv", clock=clock)
+    at = open_page("asistencia")
+    at.selectbox(key="fix_day").set_value(date(2026, 11, 10))
+    at = at.run()
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    assert any("22.987.654-6" in w and "2° Básico A (110-2-A)" in w for w in warnings), warnings

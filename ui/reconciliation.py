@@ -84,3 +84,21 @@ def evidence_es(evidence: dict) -> str:
 
 def reason_es(reason: str) -> str:
     return REASONS_ES.get(reason, reason)
+
+
+def other_findings(wrong_course: pd.DataFrame, duplicates: pd.DataFrame,
+                   ambiguous: pd.DataFrame, labels: dict[str, str],
+                   names: dict[str, str]) -> list[str]:
+    """What a person must look at that is not a pair to approve: students SIGE has in
+    another course, one child written twice, a child with two likely matches."""
+    lines = [f"{rut_es(r.rut)} {names.get(r.rut, '')} está matriculado en SIGE en "
+             f"{labels.get(r.sige_course, r.sige_course)}, no en este curso."
+             for r in wrong_course.itertuples()]
+    why = {"correction": "por una corrección aprobada", "name": "mismo nombre"}
+    lines += [f"El Libro tiene dos veces al mismo estudiante: {rut_es(r.rut)} y "
+              f"{rut_es(r.other_rut)} ({why.get(r.how, r.how)})."
+              for r in duplicates.itertuples()]
+    lines += [f"{rut_es(r.libro)} {names.get(r.libro, '')} podría ser "
+              f"{' o '.join(rut_es(c) for c in r.candidates)}: revise a mano antes de corregir."
+              for r in ambiguous.itertuples()]
+    return lines
