@@ -64,3 +64,14 @@ def test_logout_returns_to_the_login(school):
     at = at.run()
     assert [t.label for t in at.text_input] == ["Usuario", "Contraseña"]
     assert "Escuela Los Aromos" not in texts(at)
+
+
+def test_a_sostenedor_switches_between_its_schools(school, db_url, clock):
+    make_school(db_url, clock, rbd=30001, name="Liceo Bicentenario Norte")
+    make_user(db_url, "slep", "sostenedor", [24875, 30001])
+    at = log_in(app().run(), "slep")
+    assert [s.value for s in at.subheader][0] == "Escuela Los Aromos"
+    at.selectbox(key="selected_rbd").set_value(30001)
+    at = at.run()
+    assert not at.exception
+    assert [s.value for s in at.subheader][0] == "Liceo Bicentenario Norte"
