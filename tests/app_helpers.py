@@ -34,3 +34,8 @@ def log_in(at: AppTest, username: str, password: str = PASSWORD) -> AppTest:
     at.text_input[1].input(password)
     at.button[0].click()
     return at.run()
+
+
+def open_page(username: str, page: str) -> AppTest:
+    """Log in as ``username`` and go to ``page`` (e.g. ``pages/conciliacion.py``)."""
+    return log_in(app().run(), username).switch_page(page).run()

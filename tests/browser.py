@@ -83,3 +83,20 @@ def log_in(page, username: str, password: str) -> None:  # noqa: ANN001
     page.get_by_label("Usuario").fill(username)
     page.get_by_label("Contraseña").fill(password)
     page.get_by_role("button", name="Ingresar").click()
+
+
+@contextmanager
+def school_in_browser(tmp_path: Path, clock, username: str, role: str) -> Iterator[tuple]:  # noqa: ANN001
+    """A fresh database with the sample school and one user, the dashboard on it pinned to
+    ``clock``, and a browser page at its address: yields (page, database URL)."""
+    from reconcile.db import upgrade
+    from tests.app_helpers import make_school, make_user
+
+    url = f"sqlite:///{tmp_path / 'e2e.db'}"
+    upgrade(url)
+    make_school(url, clock)
+    make_user(url, username, role, [24875])
+    env = {"DATABASE_URL": url, "RECONCILE_NOW": clock.now().isoformat()}
+    with dashboard(env) as address, browser_page() as page:
+        page.goto(address)
+        yield page, url

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from reconcile.db import session_factory
 from reconcile.db.models import AttendanceMark, Enrolment
-from tests.app_helpers import app, log_in, make_school, make_user
+from tests.app_helpers import make_school, make_user, open_page
 from tests.cli_helpers import snapshot
 
 SAMPLES = Path(__file__).parent / "data" / "samples"
@@ -25,11 +25,6 @@ def school(db_url, clock, monkeypatch):
     return db_url
 
 
-def open_page(username: str):
-    at = log_in(app().run(), username)
-    return at.switch_page(PAGE).run()
-
-
 def upload(at, tab: int, name: str, data: bytes):
     at.tabs[tab].get("file_uploader")[0].upload(name, data)
     return at.run()
@@ -41,7 +36,7 @@ def count(url: str, model) -> int:
 
 
 def test_nomina_is_checked_first_and_saved_only_on_confirmation(school):
-    at = open_page("asistencia")
+    at = open_page("asistencia", PAGE)
     before = snapshot(school)
     at = upload(at, 0, "nomina_sige.xlsx", (SAMPLES / "nomina_sige.xlsx").read_bytes())
     assert not at.exception
@@ -56,7 +51,7 @@ def test_nomina_is_checked_first_and_saved_only_on_confirmation(school):
 
 
 def test_libro_after_nomina_stores_the_marks(school):
-    at = open_page("asistencia")
+    at = open_page("asistencia", PAGE)
     at = upload(at, 0, "nomina_sige.xlsx", (SAMPLES / "nomina_sige.xlsx").read_bytes())
     at.button(key="save_nomina").click()
     at = at.run()
@@ -70,7 +65,7 @@ def test_libro_after_nomina_stores_the_marks(school):
 
 
 def test_a_bad_file_shows_every_problem_and_stores_nothing(school):
-    at = open_page("asistencia")
+    at = open_page("asistencia", PAGE)
     before = snapshot(school)
     bad = ("RBD;Curso;RUT;Nombre;Fecha;Hora;Asistencia\n"
            "24875;1° Básico A;23.456.789-6;Martina;31-02-2026;2;P\n"
@@ -88,7 +83,7 @@ def test_a_bad_file_shows_every_problem_and_stores_nothing(school):
 
 
 def test_a_profesor_cannot_import(school):
-    at = open_page("profesor")
+    at = open_page("profesor", PAGE)
     assert not at.exception
     assert "Solo Director(a) o Administrador(a) de Asistencia" in at.info[0].value
     assert len(at.get("file_uploader")) == 0

@@ -10,7 +10,7 @@ import pytest
 
 from reconcile.db import transaction
 from reconcile.imports import import_libro, import_sige
-from tests.app_helpers import app, log_in, make_user
+from tests.app_helpers import app, log_in, make_user, open_page
 from tests.cli_helpers import run_cli
 
 SAMPLES = Path(__file__).parent / "data" / "samples"
@@ -29,11 +29,6 @@ def samples(db_url, clock, monkeypatch):
     return db_url
 
 
-def open_page(username: str):
-    at = log_in(app().run(), username)
-    return at.switch_page(PAGE).run()
-
-
 def shown(at) -> str:
     return "\n".join(str(el.value) for el in (*at.markdown, *at.caption, *at.metric,
                                               *at.success, *at.warning))
@@ -46,7 +41,7 @@ def check_json() -> dict:
 
 
 def test_the_samples_problems_stand_out(samples):
-    at = open_page("asistencia")
+    at = open_page("asistencia", PAGE)
     assert not at.exception
     grid = at.dataframe[0].value
     assert grid.loc["110-1-A"].str.startswith("✖").all()  # every 1° Básico A day has problems
@@ -63,7 +58,7 @@ def test_a_correction_approved_on_the_page_changes_the_next_check(samples):
     before = check_json()
     day = next(e for e in before["course_days"] if e["course"] == "110-1-A")
     assert "100234567-2" in day["unknown_to_sige"]
-    at = open_page("asistencia")
+    at = open_page("asistencia", PAGE)
     at.button(key="approve_0").click()
     at = at.run()
     at.button(key="confirm_pair").click()
@@ -87,7 +82,7 @@ def test_the_landing_page_names_the_files_loaded(samples):
 
 
 def test_a_profesor_sees_the_problems_but_cannot_correct(samples):
-    at = open_page("profesor")
+    at = open_page("profesor", PAGE)
     assert not at.exception
     assert not any(b.key and b.key.startswith("approve_") for b in at.button)
     assert "Solo Director(a) o Administrador(a) de Asistencia" in shown(at)
@@ -98,7 +93,7 @@ def test_a_student_enrolled_in_another_course_is_pointed_out(samples, clock):
              "24875;1° Básico A;22.987.654-6;Florencia Silva Reyes;10-11-2026;2;P\n")
     with transaction(samples) as session:
         import_libro(session, moved.encode("utf-8"), filename="cambio.csv", clock=clock)
-    at = open_page("asistencia")
+    at = open_page("asistencia", PAGE)
     at.selectbox(key="fix_day").set_value(date(2026, 11, 10))
     at = at.run()
     assert not at.exception

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reconcile.db import upgrade
-from tests.app_helpers import PASSWORD, make_school, make_user
-from tests.browser import browser_page, dashboard, log_in
+from tests.app_helpers import PASSWORD
+from tests.browser import log_in, school_in_browser
 from tests.cli_helpers import run_cli
 
 pytestmark = pytest.mark.browser
@@ -27,13 +26,7 @@ def upload_and_save(page, tab: str, path: Path, save_key: str) -> None:  # noqa:
 
 
 def test_upload_reconcile_and_correct_in_the_browser(tmp_path, clock):
-    url = f"sqlite:///{tmp_path / 'e2e.db'}"
-    upgrade(url)
-    make_school(url, clock)
-    make_user(url, "asistencia", "asistencia", [24875])
-    env = {"DATABASE_URL": url, "RECONCILE_NOW": clock.now().isoformat()}
-    with dashboard(env) as address, browser_page() as page:
-        page.goto(address)
+    with school_in_browser(tmp_path, clock, "asistencia", "asistencia") as (page, url):
         log_in(page, "asistencia", PASSWORD)
         page.get_by_role("link", name="Cargar datos").click()
         upload_and_save(page, "Nómina SIGE", SAMPLES / "nomina_sige.xlsx", "save_nomina")

@@ -3,22 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app_helpers import PASSWORD, make_school, make_user
-from tests.browser import browser_page, dashboard, log_in
+from tests.app_helpers import PASSWORD
+from tests.browser import log_in, school_in_browser
 
 pytestmark = pytest.mark.browser
 
 
 def test_director_logs_in_sees_the_school_and_logs_out(tmp_path, clock):
-    url = f"sqlite:///{tmp_path / 'e2e.db'}"
-    from reconcile.db import upgrade
-
-    upgrade(url)
-    make_school(url, clock)
-    make_user(url, "director", "director", [24875])
-    env = {"DATABASE_URL": url, "RECONCILE_NOW": clock.now().isoformat()}
-    with dashboard(env) as address, browser_page() as page:
-        page.goto(address)
+    with school_in_browser(tmp_path, clock, "director", "director") as (page, _url):
         log_in(page, "director", "equivocada")
         page.get_by_text("Usuario o contraseña incorrectos.").wait_for()
         log_in(page, "director", PASSWORD)
