@@ -3,7 +3,7 @@ what to do next."""
 import streamlit as st
 
 from reconcile.db import session_factory
-from reconcile.es_cl import duracion, fecha_hora
+from reconcile.es_cl import duracion, fecha_hora, numero
 from reconcile.school import overview
 from ui import context, page
 
@@ -23,7 +23,8 @@ right.metric("Tiempo restante", duracion(school.time_left))
 if school.time_left.days < 2:
     st.warning("Quedan menos de dos días para el cierre: SIGE suele estar más lento. "
                "Sincronice cuanto antes.")
-st.write(f"{school.courses} cursos y {school.students} estudiantes según la nómina SIGE.")
+st.write(f"{numero(school.courses)} cursos y {numero(school.students)} estudiantes según la "
+         "nómina SIGE.")
 
 st.subheader("Datos cargados")
 for kind, label in (("sige_nomina", "Nómina SIGE"), ("libro", "Asistencia del Libro Digital")):

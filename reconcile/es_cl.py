@@ -33,6 +33,15 @@ def rut_es(text: str) -> str:
         return text
 
 
+def numero(value: int) -> str:
+    """Thousands separated by a dot, as in Chile.
+
+    >>> numero(1194), numero(3541790)
+    ('1.194', '3.541.790')
+    """
+    return f"{value:,}".replace(",", ".")
+
+
 def duracion(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
