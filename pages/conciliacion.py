@@ -2,14 +2,14 @@
 provisional-vs-definitive corrections."""
 import streamlit as st
 
-from reconcile import corrections
-from reconcile.db import session_factory, transaction
+from reconcile.db import session_factory
 from reconcile.errors import UserError
+from reconcile.es_cl import fecha, rut_es
 from reconcile.matching.store import run_check
 from reconcile.school import calendar_for, course_labels, student_names
 from ui import context, page
 from ui import reconciliation as view
-from reconcile.es_cl import fecha, fecha_hora, rut_es
+from ui.corrections import ask_approval, corrections_section, show_pending_approval
 
 user, rbd = page.start("Conciliación")
 today = context.clock().now().date()
@@ -107,68 +107,10 @@ else:
             f"Evidencia: {view.evidence_es(pair.evidence)}")
         if user.can("correct", rbd):
             if box.button("Aplicar corrección", key=f"approve_{index}", type="primary"):
-                st.session_state["pending_pair"] = pair._asdict()
-                st.rerun()
+                ask_approval(pair._asdict())
     if not user.can("correct", rbd):
         st.caption("Solo Director(a) o Administrador(a) de Asistencia pueden aplicar correcciones.")
 
 
-@st.dialog("Aplicar corrección de RUT")
-def confirm(pair: dict) -> None:
-    st.write(f"Desde ahora, la conciliación y los envíos a SIGE usarán **{rut_es(pair['sige'])}** "
-             f"en lugar de **{rut_es(pair['libro'])}** para {pair['sige_name'] or 'este estudiante'}.")
-    st.caption("Corrija también el RUT en el Libro Digital: la lista está en «Correcciones».")
-    yes, no = st.columns(2)
-    if yes.button("Confirmar", type="primary", key="confirm_pair"):
-        try:
-            with transaction() as session:
-                corrections.approve(session, user, rbd, pair["libro"], pair["sige"],
-                                    pair["reason"], float(pair["confidence"]), context.clock())
-        except UserError as problem:
-            st.error("\n".join(problem.reasons))
-            return
-        st.session_state.pop("pending_pair", None)
-        st.session_state["flash"] = (f"Corrección aplicada: {rut_es(pair['libro'])} → "
-                                     f"{rut_es(pair['sige'])}.")
-        st.rerun()
-    if no.button("Cancelar", key="cancel_pair"):
-        st.session_state.pop("pending_pair", None)
-        st.rerun()
-
-
-if "pending_pair" in st.session_state:
-    confirm(st.session_state["pending_pair"])
-if "flash" in st.session_state:
-    st.toast(st.session_state.pop("flash"))
-
-# ---- Corrections: the list to fix in the class book ----------------------------------
-st.subheader("Correcciones aprobadas")
-with session_factory()() as session:
-    active = corrections.list_corrections(session, rbd)
-    corrected_names = student_names(session, rbd, [c.to_rut for c in active])
-    export_csv = corrections.export_csv(session, user, rbd) if active else None
-    export_xlsx = corrections.export_xlsx(session, user, rbd) if active else None
-if not active:
-    st.caption("Aún no hay correcciones.")
-for correction in active:
-    row = st.columns([4, 1])
-    row[0].markdown(f"{rut_es(correction.from_rut)} → **{rut_es(correction.to_rut)}** "
-                    f"{corrected_names.get(correction.to_rut, '')} · "
-                    f"{view.reason_es(correction.reason)} · {correction.approved_by}, "
-                    f"{fecha_hora(correction.approved_at)}")
-    if user.can("correct", rbd) and row[1].button("Deshacer", key=f"undo_{correction.id}"):
-        try:
-            with transaction() as session:
-                corrections.undo(session, user, correction.id, context.clock())
-        except UserError as problem:
-            st.error("\n".join(problem.reasons))
-        else:
-            st.rerun()
-if active:
-    stamp = today.isoformat()
-    one, two = st.columns(2)
-    one.download_button("Descargar lista para corregir el Libro (CSV)", export_csv,
-                        f"correcciones_rut_{rbd}_{stamp}.csv", "text/csv")
-    two.download_button("Descargar lista (Excel)", export_xlsx,
-                        f"correcciones_rut_{rbd}_{stamp}.xlsx",
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+show_pending_approval(user, rbd)
+corrections_section(user, rbd, today)

@@ -99,3 +99,28 @@ def test_a_student_enrolled_in_another_course_is_pointed_out(samples, clock):
     assert not at.exception
     warnings = [w.value for w in at.warning]
     assert any("22.987.654-6" in w and "2° Básico A (110-2-A)" in w for w in warnings), warnings
+
+
+def test_an_undone_correction_brings_the_pair_back(samples):
+    at = open_page("asistencia", PAGE)
+    at.button(key="approve_0").click()
+    at = at.run()
+    at.button(key="confirm_pair").click()
+    at = at.run()
+    undo = next(b for b in at.button if b.label == "Deshacer")
+    undo.click()
+    at = at.run()
+    assert not at.exception
+    assert "Aún no hay correcciones." in [c.value for c in at.caption]
+    day = next(e for e in check_json()["course_days"] if e["course"] == "110-1-A")
+    assert day["suggested_pairs"][0]["libro"] == "100234567-2"
+
+
+def test_cancel_in_the_dialog_changes_nothing(samples):
+    at = open_page("asistencia", PAGE)
+    at.button(key="approve_0").click()
+    at = at.run()
+    at.button(key="cancel_pair").click()
+    at = at.run()
+    assert not at.exception
+    assert "Aún no hay correcciones." in [c.value for c in at.caption]
