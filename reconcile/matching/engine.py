@@ -14,10 +14,12 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from reconcile import rut as rutlib
 from reconcile.matching.names import name_keys
-from reconcile.matching.rosters import compare_rosters, day_numbers, isin
+from reconcile.matching.rosters import Keys, compare_with_keys, day_numbers
 from reconcile.matching.suggest import (
     AMBIGUOUS_COLUMNS,
     PAIR_COLUMNS,
@@ -29,6 +31,9 @@ from reconcile.matching.suggest import (
 CASO_1 = "caso_1"  # SIGE has students the Libro does not (faltantes)
 CASO_2 = "caso_2"  # the Libro has RUTs SIGE does not recognise in that course
 DEFAULT_THRESHOLD = 0.8
+
+# The reasons of a course-day, by (has missing) + 2 * (has unknown).
+_REASONS = ((), (CASO_1,), (CASO_2,), (CASO_1, CASO_2))
 
 DAY_PAIR_COLUMNS = ["course", "day", "libro", "sige", "sige_course", "confidence", "reason",
                     "same_course", "evidence", "libro_name", "sige_name"]
@@ -127,13 +132,15 @@ def reconcile(enrolment: pd.DataFrame, marks: pd.DataFrame,
         lo = -np.inf if start is None else day_numbers(pd.Series([start]))[0]
         hi = np.inf if end is None else day_numbers(pd.Series([end]))[0]
         marks = marks[(days >= lo) & (days <= hi)]
-    rosters = compare_rosters(enrolment, marks, corrections)
+    rosters, keys = compare_with_keys(enrolment, marks, corrections)
     course_days = _in_course_order(rosters.course_days)
+    n_missing = _counts(rosters.missing, course_days, keys)
+    n_unknown = _counts(rosters.unknown, course_days, keys)
     missing = _with_dates(rosters.missing)
     unknown = _classify(_with_dates(rosters.unknown), provisional_min_body)
     course_days = _with_dates(course_days)
 
-    schools = _schools(enrolment, marks, set(missing["course"]) | set(unknown["course"]))
+    schools = _schools(enrolment, marks, set(missing["course"]) | set(unknown["course"]), keys)
     known = People(people, provisional_min_body)
     suggestions = suggest_pairs(_school_of(unknown[["course", "rut"]], schools),
                                 _school_of(missing[["course", "rut"]], schools),
@@ -142,38 +149,80 @@ def reconcile(enrolment: pd.DataFrame, marks: pd.DataFrame,
     paired = set(suggestions.pairs["libro"])
     duplicates = pd.concat([
         _merged_duplicates(rosters.merged),
-        _name_duplicates(unknown[~unknown["rut"].isin(paired)], marks, known, corrections),
+        _name_duplicates(unknown[~unknown["rut"].isin(paired)], marks, known, corrections, keys),
     ], ignore_index=True)
-    wrong_course = _wrong_course(unknown, enrolment)
+    wrong_course = _wrong_course(unknown, enrolment, keys)
 
-    n_missing = _counts(missing, course_days)
-    n_unknown = _counts(unknown, course_days)
     course_days["ready"] = (n_missing == 0) & (n_unknown == 0)
-    course_days["reasons"] = [
-        [reason for reason, count in ((CASO_1, m), (CASO_2, u)) if count]
-        for m, u in zip(n_missing, n_unknown, strict=True)]
+    which = (n_missing > 0).astype(np.int64) + 2 * (n_unknown > 0).astype(np.int64)
+    # One immutable tuple per kind of course-day, shared by its rows (entries() turns
+    # them into lists): 30,000 fresh lists would cost a garbage collection of the heap.
+    shared = np.empty(len(_REASONS), dtype=object)
+    for i, reasons in enumerate(_REASONS):
+        shared[i] = reasons
+    course_days["reasons"] = shared[which]
     return Reconciliation(course_days, missing, unknown, pairs, suggestions.ambiguous,
                           duplicates, wrong_course)
 
 
 def _in_course_order(course_days: pd.DataFrame) -> pd.DataFrame:
-    """Courses as ``course_sort_key`` orders them, then days; vectorised."""
+    """Courses as ``course_sort_key`` orders them, then days; vectorised, and the
+    course keys worked out once per course, not once per course-day."""
     if course_days.empty:
         return course_days
-    parts = course_days["course"].astype(str).str.split("-", expand=True)
-    keys = [day_numbers(course_days["day"])]
-    for column in reversed(parts.columns.tolist()):  # lexsort: the last key is the first
-        text = parts[column].fillna("")
-        number = pd.to_numeric(text.where(text.str.fullmatch(r"\d+"), None), errors="coerce")
-        keys += [text.to_numpy(dtype=object), number.fillna(0).to_numpy(),
+    codes, courses = pd.factorize(course_days["course"])
+    keys = []
+    for text in reversed(_parts(pd.Series(courses).astype(str))):  # lexsort: last key first
+        # Python's \d is any Unicode decimal digit: \p{Nd} in Arrow's RE2.
+        digits = pc.match_substring_regex(pa.array(text.tolist(), type=pa.string()),
+                                          pattern=r"^\p{Nd}+$").to_numpy(zero_copy_only=False)
+        number = pd.to_numeric(text.where(digits, None), errors="coerce")
+        keys += [pd.factorize(text, sort=True)[0], number.fillna(0).to_numpy(),
                  number.isna().to_numpy()]
-    order = np.lexsort(keys)
+    # Dense ranks: two texts with equal keys ('1' and '1-') tie, as they did when
+    # every course-day carried its own keys.
+    ranked = np.lexsort(keys)
+    changes = np.zeros(len(courses), dtype=bool)
+    for key in keys:
+        in_order = np.asarray(key)[ranked]
+        changes[1:] |= in_order[1:] != in_order[:-1]
+    rank = np.empty(len(courses), dtype=np.int64)
+    rank[ranked] = np.cumsum(changes)
+    order = np.lexsort([day_numbers(course_days["day"]), rank[codes]])
     return course_days.iloc[order].reset_index(drop=True)
 
 
+def _parts(texts: pd.Series) -> list[pd.Series]:
+    """``texts.str.split('-', expand=True).fillna('')`` as a list of columns, split
+    in Arrow (pandas splits one Python string at a time).
+
+    >>> [p.tolist() for p in _parts(pd.Series(['110-1-A', '9', '1--B']))]
+    [['110', '9', '1'], ['1', '', ''], ['A', '', 'B']]
+    """
+    lists = pc.split_pattern(pa.array(texts.tolist(), type=pa.string()), pattern="-")
+    flat = pc.list_flatten(lists).to_numpy(zero_copy_only=False)
+    owner = pc.list_parent_indices(lists).to_numpy()
+    offsets = lists.offsets.to_numpy()
+    position = np.arange(len(flat)) - offsets[owner]
+    out = []
+    for j in range(int(position.max()) + 1 if len(flat) else 0):
+        column = np.full(len(texts), "", dtype=object)
+        at = position == j
+        column[owner[at]] = flat[at]
+        out.append(pd.Series(column, dtype=object))
+    return out
+
+
 def _with_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """``day`` as ``datetime.date`` objects, made once per distinct day."""
     frame = frame.copy()
-    frame["day"] = pd.to_datetime(frame["day"]).dt.date.astype(object)
+    if frame.empty:
+        frame["day"] = pd.to_datetime(frame["day"]).dt.date.astype(object)
+        return frame
+    codes, days = pd.factorize(frame["day"])
+    dates = np.empty(len(days), dtype=object)
+    dates[:] = list(pd.to_datetime(pd.Series(days)).dt.date)
+    frame["day"] = pd.Series(dates[codes], index=frame.index, dtype=object)
     return frame
 
 
@@ -186,21 +235,33 @@ def _classify(unknown: pd.DataFrame, provisional_min_body: int) -> pd.DataFrame:
     return unknown
 
 
-def _counts(items: pd.DataFrame, course_days: pd.DataFrame) -> np.ndarray:
-    if items.empty:
+def _counts(items: pd.DataFrame, course_days: pd.DataFrame, keys: Keys | None) -> np.ndarray:
+    """How many ``items`` each course-day has, by integer course-day keys."""
+    if items.empty or keys is None:
         return np.zeros(len(course_days), dtype=np.int64)
-    counts = items.groupby(["course", "day"]).size()
-    index = pd.MultiIndex.from_frame(course_days[["course", "day"]])
-    return counts.reindex(index, fill_value=0).to_numpy()
+    where = pd.Index(keys.course_day_keys(course_days["course"], course_days["day"]))
+    at = where.get_indexer(keys.course_day_keys(items["course"], items["day"]))
+    return np.bincount(at[at >= 0], minlength=len(course_days))
 
 
-def _schools(enrolment: pd.DataFrame, marks: pd.DataFrame, courses: set) -> dict | None:
+def _schools(enrolment: pd.DataFrame, marks: pd.DataFrame, courses: set,
+             keys: Keys | None) -> dict | None:
+    """The school of each course: that of its first enrolment row, else of its
+    first mark row."""
     if "rbd" not in enrolment.columns or "rbd" not in marks.columns or not courses:
         return None
-    wanted = list(courses)
-    both = pd.concat([enrolment.loc[isin(enrolment["course"], wanted), ["course", "rbd"]],
-                      marks.loc[isin(marks["course"], wanted), ["course", "rbd"]]])
-    return dict(both.drop_duplicates("course").itertuples(index=False, name=None))
+    wanted = np.zeros(len(keys.courses), dtype=bool)
+    wanted[keys.courses.get_indexer(list(courses))] = True
+    found = np.zeros(len(keys.courses), dtype=bool)
+    picks = []
+    for frame, codes in ((enrolment, keys.enrolment_course), (marks, keys.marks_course)):
+        rows = np.flatnonzero(wanted[codes] & ~found[codes])
+        course, first = np.unique(codes[rows], return_index=True)
+        found[course] = True
+        picks.append((keys.courses.take(course), frame["rbd"].iloc[rows[first]]))
+    rbd = pd.concat([values for _, values in picks], ignore_index=True).tolist()
+    names = [name for course_names, _ in picks for name in course_names.tolist()]
+    return dict(zip(names, rbd, strict=True))
 
 
 def _school_of(frame: pd.DataFrame, schools: dict | None) -> pd.DataFrame:
@@ -232,7 +293,7 @@ def _merged_duplicates(merged: pd.DataFrame) -> pd.DataFrame:
 
 
 def _name_duplicates(unknown: pd.DataFrame, marks: pd.DataFrame, people: People,
-                     corrections: Mapping[str, str] | None) -> pd.DataFrame:
+                     corrections: Mapping[str, str] | None, keys: Keys | None) -> pd.DataFrame:
     """An unpaired unknown Libro student with the same name (accents, case and
     order aside) as another Libro student of the same course that day: the child
     is in the Libro twice (e.g. under an IPE and under the RUN). Looks only at
@@ -241,9 +302,9 @@ def _name_duplicates(unknown: pd.DataFrame, marks: pd.DataFrame, people: People,
     if unknown.empty:
         return pd.DataFrame(columns=columns)
     course_days = unknown[["course", "day"]].drop_duplicates()
-    mates = marks.loc[isin(marks["course"], course_days["course"].unique().tolist()),
-                      ["course", "rut", "day"]].drop_duplicates()
-    mates = _with_dates(mates).merge(course_days, on=["course", "day"])
+    wanted = keys.course_day_keys(course_days["course"], course_days["day"])
+    mates = marks.loc[pd.Index(keys.marks_course_day).isin(wanted), ["course", "rut", "day"]]
+    mates = _with_dates(mates.drop_duplicates())
     if corrections:
         mates["rut"] = [corrections.get(r, r) for r in mates["rut"].tolist()]
     together = unknown[["course", "day", "rut"]].merge(
@@ -252,19 +313,21 @@ def _name_duplicates(unknown: pd.DataFrame, marks: pd.DataFrame, people: People,
     if together.empty:
         return pd.DataFrame(columns=columns)
     ruts = pd.unique(pd.concat([together["rut"], together["other_rut"]])).tolist()
-    keys = pd.Series(name_keys(people.name_texts(ruts)), index=ruts)
-    first, second = keys.reindex(together["rut"]).to_numpy(), keys.reindex(
+    by_name = pd.Series(name_keys(people.name_texts(ruts)), index=ruts)
+    first, second = by_name.reindex(together["rut"]).to_numpy(), by_name.reindex(
         together["other_rut"]).to_numpy()
     same = (first == second) & (first != 0)
     return together[same].assign(how="name")[columns].reset_index(drop=True)
 
 
-def _wrong_course(unknown: pd.DataFrame, enrolment: pd.DataFrame) -> pd.DataFrame:
-    """Unknown Libro students whom SIGE has enrolled that day in another course."""
+def _wrong_course(unknown: pd.DataFrame, enrolment: pd.DataFrame,
+                  keys: Keys | None) -> pd.DataFrame:
+    """Unknown Libro students whom SIGE has enrolled that day in another course
+    (enrolment rows found by RUT code, not by text)."""
     columns = ["course", "day", "rut", "sige_course"]
     if unknown.empty:
         return pd.DataFrame(columns=columns)
-    elsewhere = enrolment[isin(enrolment["rut"], unknown["rut"].unique().tolist())]
+    elsewhere = enrolment[pd.Index(keys.enrolment_rut).isin(np.unique(keys.unknown_rut))]
     both = unknown[["course", "day", "rut"]].merge(
         elsewhere[["course", "rut", "incorporated_on", "withdrawn_on"]].rename(
             columns={"course": "sige_course"}), on="rut")

@@ -45,9 +45,25 @@ def name_tokens(*parts: object) -> tuple[str, ...]:
     ('de', 'fuente', 'la', 'nunez')
     """
     text = " ".join(str(part) for part in parts if isinstance(part, str) and part.strip())
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    folded = text.casefold()
+    if folded.isascii():  # NFKD leaves ASCII as it is, with no combining marks
+        plain = folded
+    else:
+        plain = unicodedata.normalize("NFKD", folded).translate(_WITHOUT_COMBINING)
     return tuple(sorted(token for token in _NOT_LETTERS.split(plain) if token))
+
+
+class _CombiningMarks(dict):
+    """A ``str.translate`` table that deletes combining marks, filled in as
+    characters are first seen (a per-character Python loop costs far more)."""
+
+    def __missing__(self, code: int) -> int | None:
+        value = None if unicodedata.combining(chr(code)) else code
+        self[code] = value
+        return value
+
+
+_WITHOUT_COMBINING = _CombiningMarks()
 
 
 def name_similarity(a: Iterable[str], b: Iterable[str]) -> float:

@@ -4,7 +4,9 @@ The comparison never loops over students. Courses, RUTs and days become
 integer codes; each enrolment is repeated over its course's worked days (a
 worked day is one with a Libro record for that course); the SIGE date rule
 filters that grid; one integer key per (course, day, RUT) on both sides turns
-"missing" and "unknown" into two hash-set memberships.
+"missing" and "unknown" into two hash-set memberships. RUT codes are read from
+the text as numbers (``rutcodes``): hashing a million RUT strings would cost
+more than the rest of the comparison.
 
 SIGE date rule (DESIGN.md): enrolled on ``day`` when incorporated on or before
 it (or no date) and not withdrawn on or before it (or no date).
@@ -12,6 +14,7 @@ it (or no date) and not withdrawn on or before it (or no date).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,8 +22,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reconcile.matching.rutcodes import RutCodes
+
 ENROLMENT_COLUMNS = ("course", "rut", "incorporated_on", "withdrawn_on")
 MARK_COLUMNS = ("course", "rut", "day")
+
+# Two cores are the common case (and the bench machine's); more threads than
+# that only wait on each other. Keys are hashed in _PARTS parts (a power of two).
+_WORKERS = 2
+_PARTS = 4
 
 _NEVER_BEFORE = np.iinfo(np.int64).min
 _NEVER_AFTER = np.iinfo(np.int64).max
@@ -48,8 +58,12 @@ def day_numbers(values: pd.Series | np.ndarray, missing: int = -1) -> np.ndarray
     >>> day_numbers(pd.Series(['1970-01-02', None])).tolist()
     [1, -1]
     """
-    parsed = pd.to_datetime(pd.Series(values), errors="raise")
-    days = parsed.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind == "M":  # already dates: no parsing
+        days = np.asarray(values).astype("datetime64[D]")
+    else:
+        parsed = pd.to_datetime(pd.Series(values), errors="raise")
+        days = parsed.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
     out = days.astype(np.int64)
     out[np.isnat(days)] = missing
     return out
@@ -70,32 +84,41 @@ def isin(values: pd.Series | pd.Index, wanted: list) -> np.ndarray:
     return np.asarray(values.isin(wanted))
 
 
-def _apply_corrections(rut_codes: np.ndarray, ruts: pd.Index,
-                       corrections: Mapping[str, str] | None) -> tuple[np.ndarray, pd.Index,
-                                                                      np.ndarray]:
-    """Replace each corrected Libro RUT by its SIGE RUT, on the unique RUTs only.
-    Returns (codes, unique RUTs, mask of the marks that were corrected)."""
-    corrected = np.zeros(len(rut_codes), dtype=bool)
-    if not corrections:
-        return rut_codes, ruts, corrected
-    froms = pd.Index(list(corrections.keys()))
-    where_from = ruts.get_indexer(froms)
-    hit = where_from >= 0
-    if not hit.any():
-        return rut_codes, ruts, corrected
-    froms_hit = where_from[hit]
-    targets = pd.Index([corrections[k] for k in froms[hit]])
-    where_to = ruts.get_indexer(targets)
-    new = pd.Index(targets[where_to < 0].unique())
-    if len(new):
-        ruts = ruts.append(new)
-        where_to = ruts.get_indexer(targets)
-    remap = np.arange(len(ruts), dtype=np.int64)
-    remap[froms_hit] = where_to
-    was_from = np.zeros(len(ruts), dtype=bool)
-    was_from[froms_hit] = True
-    corrected = was_from[rut_codes]
-    return remap[rut_codes], ruts, corrected
+@dataclass(frozen=True)
+class Keys:
+    """The integer codes behind a comparison, for the later stages to work on
+    numbers instead of text: course codes (into ``courses``) and course-day
+    keys (``course * span + day - first_day``) of every mark and enrolment row,
+    and the RUT codes of the marks after corrections."""
+
+    courses: pd.Index
+    marks_course: np.ndarray
+    enrolment_course: np.ndarray
+    marks_course_day: np.ndarray
+    marks_rut: np.ndarray
+    enrolment_rut: np.ndarray
+    unknown_rut: np.ndarray  # the RUT code of each row of ``Rosters.unknown``
+    span: int
+    first_day: int
+
+    def course_day_keys(self, courses: pd.Series, days: pd.Series) -> np.ndarray:
+        """The course-day key of (course, day) pairs; -1 for a course not seen."""
+        code = self.courses.get_indexer(courses)
+        key = code * self.span + (day_numbers(days) - self.first_day)
+        return np.where(code >= 0, key, -1)
+
+
+def _apply_corrections(m_rut: np.ndarray, froms: np.ndarray,
+                       targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Replace each corrected Libro RUT by its SIGE RUT (one step, never chained).
+    Returns (codes, mask of the marks that were corrected)."""
+    where = pd.Index(froms).get_indexer(m_rut)
+    corrected = where >= 0
+    if not corrected.any():
+        return m_rut, corrected
+    m_rut = m_rut.copy()
+    m_rut[corrected] = targets[where[corrected]]
+    return m_rut, corrected
 
 
 def compare_rosters(enrolment: pd.DataFrame, marks: pd.DataFrame,
@@ -107,31 +130,57 @@ def compare_rosters(enrolment: pd.DataFrame, marks: pd.DataFrame,
     student and day). ``corrections`` maps a Libro RUT to the SIGE RUT it stands
     for and is applied before anything else.
     """
+    return compare_with_keys(enrolment, marks, corrections)[0]
+
+
+def compare_with_keys(enrolment: pd.DataFrame, marks: pd.DataFrame,
+                      corrections: Mapping[str, str] | None = None
+                      ) -> tuple[Rosters, Keys | None]:
+    """``compare_rosters``, plus the integer codes it worked on (None without marks)."""
     if marks.empty:
-        return _empty_result()
+        return _empty_result(), None
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        return _compare(enrolment, marks, corrections, pool)
+
+
+def _compare(enrolment: pd.DataFrame, marks: pd.DataFrame,
+             corrections: Mapping[str, str] | None,
+             pool: ThreadPoolExecutor) -> tuple[Rosters, Keys]:
     n_marks = len(marks)
-    # One pass of hashing per key over both sides: courses, then RUTs.
-    course_codes, courses = pd.factorize(
-        pd.concat([marks["course"], enrolment["course"]], ignore_index=True))
-    rut_codes, ruts = pd.factorize(pd.concat([marks["rut"], enrolment["rut"]], ignore_index=True))
-    courses, ruts = pd.Index(courses), pd.Index(ruts)
+    # Courses are few: one hashing pass over both sides. RUTs are many: numbers
+    # read from the text (see ``rutcodes``), no hashing. Both at once: NumPy and
+    # pandas let go of the GIL in these loops.
+    courses_done = pool.submit(pd.factorize, pd.concat([marks["course"], enrolment["course"]],
+                                                       ignore_index=True))
+    froms = list(corrections.keys()) if corrections else []
+    codes = RutCodes([marks["rut"], enrolment["rut"], froms,
+                      [corrections[k] for k in froms]], pool.map)
+    course_codes, courses = courses_done.result()
+    courses = pd.Index(courses)
     m_course = course_codes[:n_marks].astype(np.int64)
     e_course = course_codes[n_marks:].astype(np.int64)
-    m_rut, ruts, corrected = _apply_corrections(rut_codes[:n_marks].astype(np.int64), ruts,
-                                                corrections)
-    e_rut = rut_codes[n_marks:].astype(np.int64)
+    m_rut, e_rut = codes.of(0), codes.of(1)
+    corrected = np.zeros(n_marks, dtype=bool)
+    if froms:
+        m_rut, corrected = _apply_corrections(m_rut, codes.of(2), codes.of(3))
     m_day = day_numbers(marks["day"])
     first_day = int(m_day.min())
     span = int(m_day.max()) - first_day + 1
-    n_ruts = max(len(ruts), 1)
-
     cd_of_mark = m_course * span + (m_day - first_day)
+    n_ruts = codes.span
+    rut_text = codes.texts
+    if (len(courses) * span + 1) * n_ruts >= 2 ** 62:  # keep one int64 key per row
+        sparse = np.concatenate([m_rut, e_rut])
+        dense, distinct = pd.factorize(sparse)
+        m_rut, e_rut = dense[:n_marks].astype(np.int64), dense[n_marks:].astype(np.int64)
+        n_ruts = max(len(distinct), 1)
+
+        def rut_text(dense_codes: np.ndarray) -> pd.Index:
+            return codes.texts(distinct[dense_codes])
+
     lib_keys_all = cd_of_mark * n_ruts + m_rut
-    lib_keys = pd.unique(lib_keys_all)
     course_day_keys = np.unique(cd_of_mark)  # sorted: grouped by course, then day
     n_cd = len(course_day_keys)
-    libro_students = np.bincount(np.searchsorted(course_day_keys, lib_keys // n_ruts),
-                                 minlength=n_cd)
 
     # Expected: each enrolment repeated over its course's worked days (none for a
     # course without Libro records), then the SIGE date rule.
@@ -155,8 +204,9 @@ def compare_rosters(enrolment: pd.DataFrame, marks: pd.DataFrame,
     exp_keys = exp_cd * n_ruts + e_rut[row_of]
 
     sige_enrolled = np.bincount(np.searchsorted(course_day_keys, exp_cd), minlength=n_cd)
-    found = pd.Index(exp_keys).isin(lib_keys)
-    unknown_keys = lib_keys[~pd.Index(lib_keys).isin(exp_keys)]
+    found, lib_keys, unknown_keys = _memberships(lib_keys_all, exp_keys, pool)
+    libro_students = np.bincount(np.searchsorted(course_day_keys, lib_keys // n_ruts),
+                                 minlength=n_cd)
 
     def course_day_frame(cd: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame({
@@ -170,20 +220,51 @@ def compare_rosters(enrolment: pd.DataFrame, marks: pd.DataFrame,
 
     lost = ~found
     missing = course_day_frame(exp_cd[lost])
-    missing["rut"] = ruts.take(e_rut[row_of[lost]])
+    missing["rut"] = rut_text(e_rut[row_of[lost]])
 
     unknown = course_day_frame(unknown_keys // n_ruts)
-    unknown["rut"] = ruts.take(unknown_keys % n_ruts)
+    unknown["rut"] = rut_text(unknown_keys % n_ruts)
+    unknown["code"] = unknown_keys % n_ruts
+    unknown = _sorted(unknown, ["course", "day", "rut"])
 
-    merged = _merged(corrected, lib_keys_all, marks, n_ruts, course_day_frame, ruts)
-    return Rosters(_sorted(course_days, ["course", "day"]),
-                   _sorted(missing, ["course", "day", "rut"]),
-                   _sorted(unknown, ["course", "day", "rut"]),
-                   _sorted(merged, ["course", "day", "rut", "source_rut"]))
+    merged = _merged(corrected, lib_keys_all, marks, n_ruts, course_day_frame, rut_text)
+    keys = Keys(courses, m_course, e_course, cd_of_mark, m_rut, e_rut,
+                unknown.pop("code").to_numpy(), span, first_day)
+    return (Rosters(_sorted(course_days, ["course", "day"]),
+                    _sorted(missing, ["course", "day", "rut"]),
+                    unknown,
+                    _sorted(merged, ["course", "day", "rut", "source_rut"])), keys)
+
+
+def _memberships(libro: np.ndarray, sige: np.ndarray, pool: ThreadPoolExecutor
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each SIGE key, whether the Libro has it; the distinct Libro keys; those
+    SIGE lacks. Equal keys fall in the same part (by their low bits), so the parts
+    are hashed apart, in parallel, each in a smaller (faster) table."""
+    found = np.zeros(len(sige), dtype=bool)
+    libro_part = libro & (_PARTS - 1)
+    sige_part = sige & (_PARTS - 1)
+
+    def part(p: int) -> tuple[np.ndarray, np.ndarray]:
+        in_part = sige_part == p
+        lib = libro[libro_part == p]
+        # One hashing pass over both sides' keys: after it, both memberships and
+        # the distinct Libro keys are plain array lookups.
+        codes, distinct = pd.factorize(np.concatenate([lib, sige[in_part]]))
+        in_libro = np.zeros(len(distinct), dtype=bool)
+        in_libro[codes[:len(lib)]] = True
+        in_sige = np.zeros(len(distinct), dtype=bool)
+        in_sige[codes[len(lib):]] = True
+        found[in_part] = in_libro[codes[len(lib):]]
+        return distinct[in_libro], distinct[in_libro & ~in_sige]
+
+    parts = list(pool.map(part, range(_PARTS)))
+    return (found, np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]))
 
 
 def _merged(corrected: np.ndarray, lib_keys_all: np.ndarray, marks: pd.DataFrame, n_ruts: int,
-            course_day_frame, ruts: pd.Index) -> pd.DataFrame:  # noqa: ANN001
+            course_day_frame, rut_text) -> pd.DataFrame:  # noqa: ANN001
     """(course, day) keys reached both by a corrected RUT and by another source RUT."""
     if not corrected.any():
         return _empty_merged()
@@ -195,7 +276,7 @@ def _merged(corrected: np.ndarray, lib_keys_all: np.ndarray, marks: pd.DataFrame
         return _empty_merged()
     key = doubled["key"].to_numpy()
     frame = course_day_frame(key // n_ruts)
-    frame["rut"] = ruts.take(key % n_ruts)
+    frame["rut"] = rut_text(key % n_ruts)
     frame["source_rut"] = doubled["source_rut"].to_numpy()
     return frame
 

@@ -87,19 +87,34 @@ class People:
                  provisional_min_body: int = rutlib.DEFAULT_PROVISIONAL_MIN_BODY):
         self._frame = frame
         self._min_body = provisional_min_body
-        self._rows: dict[str, dict] = {}
+        # Loaded rows, column-wise (a dict per row costs time and garbage
+        # collection): RUT -> position in the columns, -1 when unknown.
+        self._at: dict[str, int] = {}
+        self._columns: dict[str, list] = {}
         self._persons: dict[tuple[str, bool], _Person] = {}
 
+    @property
+    def provisional_min_body(self) -> int:
+        return self._min_body
+
     def load(self, ruts: Iterable[str]) -> None:
-        wanted = [r for r in set(ruts) if r not in self._rows]
+        wanted = [r for r in set(ruts) if r not in self._at]
         if not wanted:
             return
         if self._frame is not None and not self._frame.empty:
             subset = self._frame[isin(self._frame.index, wanted)]
             subset = subset[~subset.index.duplicated()]
-            self._rows.update(zip(subset.index.tolist(), subset.to_dict("records"), strict=True))
+            first = len(next(iter(self._columns.values()), ()))
+            for column in subset.columns:
+                self._columns.setdefault(column, []).extend(subset[column].tolist())
+            self._at.update(zip(subset.index.tolist(), range(first, first + len(subset)),
+                                strict=True))
         for value in wanted:
-            self._rows.setdefault(value, {})
+            self._at.setdefault(value, -1)
+
+    def _row(self, value: str) -> dict:
+        at = self._at[value]
+        return {} if at < 0 else {column: values[at] for column, values in self._columns.items()}
 
     def name_texts(self, ruts: list[str]) -> pd.Series:
         """The Libro-side name of each RUT (full name, else the parts), vectorised;
@@ -122,10 +137,13 @@ class People:
     def person(self, value: str, libro_side: bool) -> _Person:
         """The Libro writes a full name; SIGE its parts: each side prefers its own."""
         key = (value, libro_side)
-        if key not in self._persons:
-            self.load([value])
-            self._persons[key] = _person(value, self._rows[value], libro_side, self._min_body)
-        return self._persons[key]
+        person = self._persons.get(key)
+        if person is None:
+            if value not in self._at:
+                self.load([value])
+            person = self._persons[key] = _person(value, self._row(value), libro_side,
+                                                  self._min_body)
+        return person
 
 
 def _person(rut: str, row: dict, prefer_full_name: bool, provisional_min_body: int) -> _Person:
@@ -140,7 +158,8 @@ def _person(rut: str, row: dict, prefer_full_name: bool, provisional_min_body: i
     return _Person(rut, parsed.kind, parsed.body, name_tokens(name), name, birth, gender)
 
 
-def _stage(libro: _Person, sige: _Person) -> str | None:
+def _stage(libro: rutlib.Rut, sige: rutlib.Rut) -> str | None:
+    """The stage from the two identifiers alone (names are looked at only after)."""
     definitive = rutlib.DEFINITIVE
     if libro.kind == definitive and sige.kind == definitive:
         return None  # two valid RUNs: another child, never guessed
@@ -227,13 +246,14 @@ def _candidates(grid: pd.DataFrame, level: int, people: People) -> list[tuple]:
     libro_course, sige_course, stage, evidence, libro_name, sige_name)."""
     grid = grid[grid["libro"] != grid["sige"]]  # same RUT elsewhere: a course problem
     out = []
+    min_body = people.provisional_min_body
     for libro_course, libro_rut, sige_course, sige_rut in zip(
             grid["libro_course"].tolist(), grid["libro"].tolist(), grid["sige_course"].tolist(),
             grid["sige"].tolist(), strict=True):
-        libro, sige = people.person(libro_rut, True), people.person(sige_rut, False)
-        stage = _stage(libro, sige)
+        stage = _stage(parse_rut(libro_rut, min_body), parse_rut(sige_rut, min_body))
         if stage is None:
             continue
+        libro, sige = people.person(libro_rut, True), people.person(sige_rut, False)
         confidence, evidence = _score(libro, sige, stage, level == 0)
         out.append((level, -confidence, libro_rut, sige_rut, libro_course, sige_course, stage,
                     evidence, libro.name, sige.name))
