@@ -17,7 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reconcile import settings
+from reconcile.audit import record
 from reconcile.clock import Clock, default_clock
+from reconcile.db.engine import session_factory
 from reconcile.db.models import Establishment, User, UserSchool
 from reconcile.errors import PermissionDenied, UserError
 
@@ -191,9 +193,6 @@ def login(username: str, password: str, clock: Clock | None = None,
           url: str | None = None) -> AuthUser:
     """Authenticate in a session of its own, so a failure is counted (and audited)
     even though the login is refused."""
-    from reconcile.audit import record
-    from reconcile.db.engine import session_factory
-
     clock = clock or default_clock()
     with session_factory(url)() as session:
         try:
