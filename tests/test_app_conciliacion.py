@@ -34,6 +34,14 @@ def shown(at) -> str:
                                               *at.success, *at.warning))
 
 
+def approve_first_pair(at):  # noqa: ANN001, ANN201
+    """Press "Aplicar corrección" on the first suggested pair and confirm it."""
+    at.button(key="approve_0").click()
+    at = at.run()
+    at.button(key="confirm_pair").click()
+    return at.run()
+
+
 def check_json() -> dict:
     result = run_cli("check", "--from", "2026-11-02", "--to", "2026-11-09", "--json")
     assert result.returncode == 0, result.stderr
@@ -58,11 +66,7 @@ def test_a_correction_approved_on_the_page_changes_the_next_check(samples):
     before = check_json()
     day = next(e for e in before["course_days"] if e["course"] == "110-1-A")
     assert "100234567-2" in day["unknown_to_sige"]
-    at = open_page("asistencia", PAGE)
-    at.button(key="approve_0").click()
-    at = at.run()
-    at.button(key="confirm_pair").click()
-    at = at.run()
+    at = approve_first_pair(open_page("asistencia", PAGE))
     assert not at.exception
     assert "Deshacer" in [b.label for b in at.button]
     after = check_json()
@@ -102,11 +106,7 @@ def test_a_student_enrolled_in_another_course_is_pointed_out(samples, clock):
 
 
 def test_an_undone_correction_brings_the_pair_back(samples):
-    at = open_page("asistencia", PAGE)
-    at.button(key="approve_0").click()
-    at = at.run()
-    at.button(key="confirm_pair").click()
-    at = at.run()
+    at = approve_first_pair(open_page("asistencia", PAGE))
     undo = next(b for b in at.button if b.label == "Deshacer")
     undo.click()
     at = at.run()
