@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     TypeDecorator,
     event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -200,10 +201,12 @@ class CourseDay(Base):
     rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"))
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
     day: Mapped[date] = mapped_column(Date)
-    marks_hash: Mapped[str | None] = mapped_column(String(64))  # hash of the current marks
+    # hash of the payload SIGE would get now (reconcile.sync.payload: deciding marks,
+    # approved corrections applied); None when the day has no record
+    payload_hash: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(20), default=SIN_REGISTRO)
     cause: Mapped[str | None] = mapped_column(String(40))
-    sent_hash: Mapped[str | None] = mapped_column(String(64))  # what the pending send carried
+    sent_hash: Mapped[str | None] = mapped_column(String(64))  # what the last send carried
     synced_hash: Mapped[str | None] = mapped_column(String(64))  # what SIGE accepted
     ticket: Mapped[str | None] = mapped_column(String(100))
     sige_messages: Mapped[list[Any] | None] = mapped_column(JSON)
@@ -214,27 +217,70 @@ class CourseDay(Base):
 
 
 class SyncJob(Base):
-    """A durable request to send one (course, date) to SIGE, worked by a worker."""
+    """A durable request to send one SIGE unit: (school, date, tipo de enseñanza,
+    grado) with the selected courses (``SyncJobCourse``). States and transitions
+    live in ``reconcile.sync.jobs``; a worker claims a job by taking its lease."""
 
     __tablename__ = "sync_job"
     __table_args__ = (Index("ix_sync_job_state_next", "state", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"), index=True)
-    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
     day: Mapped[date] = mapped_column(Date)
+    cod_ense: Mapped[int] = mapped_column(Integer)
+    cod_grado: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(20))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    payload_hash: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # sends tried
+    polls: Mapped[int] = mapped_column(Integer, default=0)  # report requests made
+    record_hash: Mapped[str | None] = mapped_column(String(64))  # the last record sent
     ticket: Mapped[str | None] = mapped_column(String(100))
     requested_by: Mapped[str | None] = mapped_column(String(100))
+    override_reason: Mapped[str | None] = mapped_column(Text)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
-    heartbeat_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(AwareDateTime())
     next_attempt_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
-    deadline_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
-    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    outcome: Mapped[str | None] = mapped_column(String(20))  # final: a day state
+    cause: Mapped[str | None] = mapped_column(String(40))
+    last_error: Mapped[str | None] = mapped_column(Text)  # Spanish, log-safe
     created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+    courses: Mapped[list[SyncJobCourse]] = relationship(
+        back_populates="job", cascade="all, delete-orphan", lazy="selectin")
+
+
+class SyncJobCourse(Base):
+    """One course-day carried by a job. ``active`` while the job is not final: the
+    database refuses a second active job for the same (course, date)."""
+
+    __tablename__ = "sync_job_course"
+    __table_args__ = (
+        Index("uq_sync_job_course_active", "course_id", "day", unique=True,
+              sqlite_where=text("active"), postgresql_where=text("active")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("sync_job.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    day: Mapped[date] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    job: Mapped[SyncJob] = relationship(back_populates="courses")
+    course: Mapped[Course] = relationship(lazy="joined")
+
+
+class ConvenioRejection(Base):
+    """SIGE refused this school's convenio credentials: its jobs wait (instead of
+    being sent with bad credentials) until the stored credentials change."""
+
+    __tablename__ = "convenio_rejection"
+
+    rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"), primary_key=True)
+    credentials_hash: Mapped[str] = mapped_column(String(64))
+    rejected_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class RutCorrection(Base):
@@ -284,6 +330,33 @@ class UserSchool(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
     rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"), primary_key=True)
+
+
+class LoginSession(Base):
+    """A browser's login, kept across refreshes by a signed cookie. Only the token's
+    hash is stored; logout and a password change revoke it; it expires when idle."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    expires_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+
+class LoginThrottle(Base):
+    """Failed logins per typed user name, known or not, so that an unknown name is
+    answered exactly as a known one (no account enumeration)."""
+
+    __tablename__ = "login_throttle"
+
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime())
 
 
 class Setting(Base):
