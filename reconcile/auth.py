@@ -1,4 +1,5 @@
-"""Users, roles, password hashes (Argon2id, memory-hard), lock-out, per-school scope.
+"""Users, roles, password hashes (Argon2id, memory-hard), lock-out per typed name,
+per-school scope.
 
 Only a Director or an Administrador de Asistencia may send attendance to SIGE
 (DOMAIN.md); every rule about who may do what lives here so the CLI, the worker
@@ -6,21 +7,23 @@ and the pages cannot disagree.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reconcile import settings
 from reconcile.audit import record
 from reconcile.clock import Clock, default_clock
 from reconcile.db.engine import session_factory
-from reconcile.db.models import Establishment, User, UserSchool
+from reconcile.db.models import Establishment, LoginThrottle, User, UserSchool
 from reconcile.errors import PermissionDenied, UserError
 
 DIRECTOR = "director"
@@ -50,6 +53,7 @@ ACTIONS_ES = {
     "configure": "cambiar la configuración",
 }
 MIN_PASSWORD_LENGTH = 8
+FORGET_FAILURES_AFTER = timedelta(days=1)  # failures older than this no longer count
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 
@@ -81,7 +85,7 @@ def check_new_password(password: str) -> None:
         raise UserError(f"La contraseña debe tener al menos {MIN_PASSWORD_LENGTH} caracteres.")
 
 
-def _as_auth_user(user: User) -> AuthUser:
+def as_auth_user(user: User) -> AuthUser:
     return AuthUser(user.username, user.display_name or user.username, user.role,
                     tuple(user.rbds))
 
@@ -117,23 +121,27 @@ def add_user(session: Session, username: str, role: str, rbds: list[int], passwo
                 schools=[UserSchool(rbd=rbd) for rbd in rbds])
     session.add(user)
     session.flush()
-    return _as_auth_user(user)
+    return as_auth_user(user)
 
 
-def set_password(session: Session, username: str, password: str) -> None:
+def set_password(session: Session, username: str, password: str,
+                 clock: Clock | None = None) -> None:
+    """Change a password; every open login session of the user ends with it."""
+    from reconcile import sessions  # sessions builds on this module: import here
+
     user = _find(session, username)
     check_new_password(password)
     user.password_hash = hash_password(password)
-    user.failed_attempts, user.locked_until = 0, None
+    sessions.revoke_all(session, user.username, clock or default_clock())
 
 
 def list_users(session: Session) -> list[AuthUser]:
     users = session.scalars(select(User).order_by(User.username))
-    return [_as_auth_user(user) for user in users]
+    return [as_auth_user(user) for user in users]
 
 
 def get_user(session: Session, username: str) -> AuthUser:
-    return _as_auth_user(_find(session, username))
+    return as_auth_user(_find(session, username))
 
 
 def _find(session: Session, username: str) -> User:
@@ -148,33 +156,68 @@ class LoginFailed(UserError):
     of user or password was wrong."""
 
 
+WRONG = "Usuario o contraseña incorrectos."
+
+
+def throttle_name(username: str) -> str:
+    """Failures are counted per typed name, normalised as the lookup does."""
+    return username.strip().lower()[:100]
+
+
 def authenticate(session: Session, username: str, password: str,
                  clock: Clock | None = None) -> AuthUser:
-    """Check a password; count failures and lock the account after too many."""
+    """Check a password; count failures per typed name and lock it after too many.
+
+    Known and unknown names go through the same steps (one password verification,
+    the same counter, the same messages), so the answers and their timing never tell
+    whether an account exists. A locked name refuses even the right password."""
     now = (clock or default_clock()).now()
-    user = session.scalar(select(User).where(User.username == username.strip().lower()))
-    if user is None or not user.active:
-        _hasher_dummy_verify(password)  # same cost whether or not the user exists
-        raise LoginFailed("Usuario o contraseña incorrectos.")
-    if user.locked_until is not None and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise LoginFailed(f"Cuenta bloqueada por intentos fallidos. Intente en {minutes} minutos.")
-    try:
-        _hasher.verify(user.password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        user.failed_attempts += 1
-        limit = settings.get_int(session, "auth.max_failed_logins")
-        if user.failed_attempts >= limit:
-            minutes = settings.get_int(session, "auth.lockout_minutes")
-            user.locked_until = now + timedelta(minutes=minutes)
-            user.failed_attempts = 0
-            raise LoginFailed(f"Demasiados intentos fallidos: la cuenta queda bloqueada por "
-                              f"{minutes} minutos.") from None
-        raise LoginFailed("Usuario o contraseña incorrectos.") from None
-    user.failed_attempts, user.locked_until = 0, None
+    name = throttle_name(username)
+    user = session.scalar(select(User).where(User.username == name))
+    matches = _verify(user.password_hash if user is not None and user.active else None, password)
+    session.execute(delete(LoginThrottle).where(  # forget stale failures: the table stays small
+        LoginThrottle.updated_at < now - FORGET_FAILURES_AFTER,
+        or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now)))
+    throttle = session.get(LoginThrottle, name)
+    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
+        minutes = max(1, math.ceil((throttle.locked_until - now).total_seconds() / 60))
+        raise LoginFailed("Demasiados intentos fallidos con este usuario. Intente de nuevo en "
+                          f"{minutes} minutos.")
+    if not matches:
+        _count_failure(session, name, throttle, now)
+    if throttle is not None:
+        session.delete(throttle)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    return _as_auth_user(user)
+    return as_auth_user(user)
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    """One Argon2 verification in every case: without a user, against a dummy hash
+    (same cost), and the answer is no."""
+    try:
+        _hasher.verify(password_hash or _dummy_hash(), password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    return password_hash is not None
+
+
+def _count_failure(session: Session, name: str, throttle: LoginThrottle | None,
+                   now: datetime) -> None:
+    """Add one failure to ``name``; lock it at the limit. Always raises LoginFailed."""
+    if throttle is None:
+        throttle = LoginThrottle(username=name, failed_attempts=0)
+        session.add(throttle)
+    throttle.failed_attempts += 1
+    throttle.updated_at = now
+    throttle.locked_until = None
+    if throttle.failed_attempts >= settings.get_int(session, "auth.max_failed_logins"):
+        minutes = settings.get_int(session, "auth.lockout_minutes")
+        throttle.locked_until = now + timedelta(minutes=minutes)
+        throttle.failed_attempts = 0
+        raise LoginFailed("Demasiados intentos fallidos con este usuario: queda bloqueado por "
+                          f"{minutes} minutos.")
+    raise LoginFailed(WRONG)
 
 
 @cache
@@ -182,23 +225,23 @@ def _dummy_hash() -> str:
     return _hasher.hash("contraseña de relleno")
 
 
-def _hasher_dummy_verify(password: str) -> None:
-    try:
-        _hasher.verify(_dummy_hash(), password)
-    except VerificationError:
-        pass
-
-
 def login(username: str, password: str, clock: Clock | None = None,
           url: str | None = None) -> AuthUser:
     """Authenticate in a session of its own, so a failure is counted (and audited)
     even though the login is refused."""
     clock = clock or default_clock()
+    try:
+        return _login_once(username, password, clock, url)
+    except IntegrityError:  # the same new name failed at the same moment elsewhere: once more
+        return _login_once(username, password, clock, url)
+
+
+def _login_once(username: str, password: str, clock: Clock, url: str | None) -> AuthUser:
     with session_factory(url)() as session:
         try:
             user = authenticate(session, username, password, clock)
         except LoginFailed:
-            record(session, clock, username.strip().lower()[:100], "login_rechazado")
+            record(session, clock, throttle_name(username), "login_rechazado")
             session.commit()
             raise
         record(session, clock, user.username, "login")
