@@ -7,6 +7,7 @@ that end-to-end tests and demos can stand on a fixed day.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -41,6 +42,18 @@ class FixedClock:
         self.at = self.at + delta
 
 
+class RunningClock:
+    """Starts at a pinned instant and runs on with real time: a worker pinned by
+    ``RECONCILE_NOW`` to a day of the month still sees its waits and leases pass."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = as_santiago(start)
+        self._started = time.monotonic()
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self._started)
+
+
 def as_santiago(moment: datetime) -> datetime:
     """A naive datetime is read as Santiago wall time; an aware one is converted."""
     if moment.tzinfo is None:
@@ -52,4 +65,13 @@ def default_clock() -> Clock:
     pinned = os.environ.get("RECONCILE_NOW", "").strip()
     if pinned:
         return FixedClock(datetime.fromisoformat(pinned))
+    return SystemClock()
+
+
+def running_clock() -> Clock:
+    """The worker's clock: ``RECONCILE_NOW`` as a starting point that runs on, or
+    the system clock."""
+    pinned = os.environ.get("RECONCILE_NOW", "").strip()
+    if pinned:
+        return RunningClock(datetime.fromisoformat(pinned))
     return SystemClock()

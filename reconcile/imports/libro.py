@@ -3,7 +3,7 @@
 The file is the full picture of the course-days it contains: for each (course,
 date) in the file, marks are added, changed or removed to match it; course-days
 the file does not mention are left alone. Each affected course-day gets the hash
-of its deciding marks (2nd hour, see ``loaders.libro.deciding_marks``), and the
+of the payload SIGE would get (``reconcile.sync.payload``), and the
 day-state rule in ``reconcile.sync.states`` moves it (a synced day whose marks
 changed becomes ``por_sincronizar``).
 
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from reconcile import settings
 from reconcile.auth import AuthUser
 from reconcile.clock import Clock, default_clock
+from reconcile.corrections import active_corrections
 from reconcile.db.models import SIN_REGISTRO, AttendanceMark, Course, CourseDay, Student
 from reconcile.errors import UserError
 from reconcile.imports.common import (
@@ -46,9 +47,10 @@ from reconcile.loaders.libro import read_libro
 from reconcile.loaders.progress import Progress, ProgressCallback
 from reconcile.loaders.values import group_codes
 from reconcile.sync import states
+from reconcile.sync.payload import deciding_rows, payload_hash
 
 _READING = 0.35  # share of the progress bar for reading and validating the file
-_COURSE_DAY_COLUMNS = ["rbd", "course_id", "day", "marks_hash", "state", "cause", "updated_at"]
+_COURSE_DAY_COLUMNS = ["rbd", "course_id", "day", "payload_hash", "state", "cause", "updated_at"]
 _DELETE_CHUNK = 5000
 _HOURS = 1024  # packing base for class hours (they are 0..20)
 
@@ -250,17 +252,17 @@ def _dates(ordinals: np.ndarray) -> np.ndarray:
 
 def _course_days(session: Session, file: _Marks, rbd: int, now, codes: dict):
     """Hash each course-day's deciding marks and let the state rule move the day."""
-    hashes = _deciding_hashes(file)
+    hashes = _deciding_hashes(file, active_corrections(session, rbd))
     course_ids = sorted({c for c, _ in hashes})
     first = date.fromordinal(min(d for _, d in hashes))
     last = date.fromordinal(max(d for _, d in hashes))
     stored = {(row.course_id, row.day.toordinal()): row for row in session.execute(
-        select(CourseDay.id, CourseDay.course_id, CourseDay.day, CourseDay.marks_hash,
+        select(CourseDay.id, CourseDay.course_id, CourseDay.day, CourseDay.payload_hash,
                CourseDay.state)
         .where(CourseDay.rbd == rbd, CourseDay.course_id.in_(course_ids),
                CourseDay.day.between(first, last)))}
     moved = [key for key, new_hash in hashes.items() if key not in stored
-             or stored[key].marks_hash != new_hash or stored[key].state == SIN_REGISTRO]
+             or stored[key].payload_hash != new_hash or stored[key].state == SIN_REGISTRO]
     # only the days that move are loaded as objects, for the state rule
     loaded = {}
     ids = [stored[key].id for key in moved if key in stored]
@@ -273,9 +275,9 @@ def _course_days(session: Session, file: _Marks, rbd: int, now, codes: dict):
         course_day = loaded.get(key)
         if course_day is None:
             # a new day: the state rule runs on a plain record, then it is inserted in bulk
-            course_day = _NewDay(rbd, key[0], date.fromordinal(key[1]))
+            course_day = states.Day(rbd, key[0], date.fromordinal(key[1]))
             fresh.append(course_day)
-        if states.on_marks_changed(course_day, hashes[key], now):
+        if states.on_payload_changed(course_day, hashes[key], now):
             back.append((codes.get(key[0]) or _code(session, key[0]), date.fromordinal(key[1])))
     insert_rows(session, CourseDay.__table__, {
         column: [getattr(day, column) for day in fresh] for column in _COURSE_DAY_COLUMNS})
@@ -283,39 +285,18 @@ def _course_days(session: Session, file: _Marks, rbd: int, now, codes: dict):
     return len(moved), sorted(back, key=lambda item: (item[1], item[0]))
 
 
-@dataclass
-class _NewDay:
-    """A course-day not stored yet, with the fields the state rule reads and sets
-    (an ORM object per day would cost more than the rule)."""
-
-    rbd: int
-    course_id: int
-    day: date
-    marks_hash: str | None = None
-    state: str = SIN_REGISTRO
-    cause: str | None = None
-    sent_hash: str | None = None
-    synced_hash: str | None = None
-    updated_at: object = None
-
-
-def _deciding_hashes(file: _Marks) -> dict[tuple[int, int], str]:
-    """(course id, date ordinal) -> ``states.marks_hash`` of that course-day's deciding
-    marks, in (course, date) order. The deciding mark of a student and day is the
-    2nd hour, else the lowest hour given (as ``loaders.libro.deciding_marks``)."""
-    priority = np.where(file.hour == 2, -1, file.hour)
-    order = np.lexsort((priority, file.rut_codes, file.day, file.course))
-    course, day, rut = file.course[order], file.day[order], file.rut_codes[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = (np.diff(course) != 0) | (np.diff(day) != 0) | (np.diff(rut) != 0)
-    deciding = order[first]
+def _deciding_hashes(file: _Marks, corrections: dict[str, str]) -> dict[tuple[int, int], str]:
+    """(course id, date ordinal) -> the payload hash of that course-day (the one
+    definition in ``reconcile.sync.payload``: deciding marks, corrections applied),
+    in (course, date) order."""
+    deciding = deciding_rows([file.course, file.day, file.rut_codes], file.hour)
     course, day = file.course[deciding], file.day[deciding]
     pairs = list(zip(file.ruts[file.rut_codes[deciding]].tolist(),
                      file.present[deciding].tolist()))
     bounds = np.flatnonzero((np.diff(course) != 0) | (np.diff(day) != 0)) + 1
     starts = [0, *bounds.tolist()]
     ends = [*bounds.tolist(), len(pairs)]
-    return {(int(course[start]), int(day[start])): states.marks_hash(pairs[start:end])
+    return {(int(course[start]), int(day[start])): payload_hash(pairs[start:end], corrections)
             for start, end in zip(starts, ends)}
 
 

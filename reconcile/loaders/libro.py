@@ -535,32 +535,6 @@ def _most_common_month(codes: np.ndarray, days: np.ndarray) -> tuple[int, int] |
     return min(m for m, c in weights.items() if c == top)
 
 
-def deciding_marks(frame: pd.DataFrame) -> pd.DataFrame:
-    """One mark per course, student and day: the 2nd class hour when the source gives
-    hours (it is the one the subsidy counts); when a student has hours but no 2nd
-    hour that day, the lowest hour present decides (hour 0 = no hour given).
-    Rows come ordered by course, RUT and day.
-
-    >>> f = pd.DataFrame({"course_id": [1, 1, 1], "rut": ["1-9"] * 3,
-    ...                   "day": [date(2026, 11, 3)] * 3, "hour": [1, 2, 3],
-    ...                   "present": [True, False, True]})
-    >>> deciding_marks(f)[["hour", "present"]].values.tolist()
-    [[2, False]]
-    """
-    if frame.empty:
-        return frame
-    hours = frame["hour"].to_numpy()
-    priority = np.where(hours == 2, -1, hours)
-    # sort on integer ranks (sorting the distinct values only): much faster than
-    # sorting text and date objects row by row
-    course, rut, day = (pd.factorize(frame[c], sort=True)[0] for c in ("course_id", "rut", "day"))
-    order = np.lexsort((priority, day, rut, course))
-    course, rut, day = course[order], rut[order], day[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = (np.diff(course) != 0) | (np.diff(rut) != 0) | (np.diff(day) != 0)
-    return frame.iloc[order[first]]
-
-
 @dataclass
 class _Courses:
     ids: np.ndarray  # course id per row, -1 when not resolved

@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +18,7 @@ from reconcile import settings
 from reconcile.db.models import AttendanceMark, Course, Enrolment, Establishment, Student
 from reconcile.errors import UserError
 from reconcile.matching.engine import Reconciliation, reconcile
+from reconcile.sync.payload import deciding_marks
 
 COURSE_CODE = re.compile(r"^(\d{1,4})-(\d{1,2})-([A-Za-zÑñ0-9]{1,5})$")
 MAX_RANGE_DAYS = 366
@@ -46,24 +46,6 @@ def _with_code(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=["cod_ense", "cod_grado", "letra"]).assign(course=codes)
 
 
-def deciding_marks(marks: pd.DataFrame) -> pd.DataFrame:
-    """One row per (course, rut, day): the mark that counts for the subsidy. When a
-    source gives class hours the 2nd hour decides; a day without a 2nd-hour mark
-    falls back to a mark without hour (0), then to the earliest hour given.
-
-    >>> m = pd.DataFrame({'course': ['c'] * 3, 'rut': ['1-9'] * 3, 'day': ['d'] * 3,
-    ...                   'hour': [1, 2, 3], 'present': [True, False, True]})
-    >>> deciding_marks(m)[['hour', 'present']].values.tolist()
-    [[2, False]]
-    """
-    hour = marks["hour"].fillna(0).astype(int).to_numpy()
-    rank = np.where(hour == 2, -2, np.where(hour == 0, -1, hour))
-    ordered = marks.assign(_rank=rank).sort_values(["course", "rut", "day", "_rank"],
-                                                   kind="stable")
-    first = ordered.drop_duplicates(["course", "rut", "day"], keep="first")
-    return first.drop(columns="_rank").reset_index(drop=True)
-
-
 def load_frames(session: Session, rbd: int, start: date, end: date) -> Frames:
     """Enrolment of the school years the range touches, the deciding marks of the
     range, and the people behind every RUT of the school."""
@@ -83,7 +65,7 @@ def load_frames(session: Session, rbd: int, start: date, end: date) -> Frames:
         .where(AttendanceMark.rbd == rbd, AttendanceMark.day >= start,
                AttendanceMark.day <= end)).all(),
         ["cod_ense", "cod_grado", "letra", "rut", "day", "hour", "present"]))
-    marks = deciding_marks(marks)[["course", "rut", "day", "present"]]
+    marks = deciding_marks(marks, course="course")[["course", "rut", "day", "present"]]
     people = _frame(session.execute(
         select(Student.rut, Student.nombres, Student.ape_paterno, Student.ape_materno,
                Student.full_name, Student.birth_date, Student.gender)

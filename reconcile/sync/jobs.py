@@ -1,0 +1,182 @@
+"""The durable job queue: one job per SIGE unit (school, date, tipo de enseñanza,
+grado) with its courses. The database is the source of truth.
+
+Job states, and the only moves between them:
+
+    en_cola ──send accepted──> esperando_reporte ──final report──> terminado
+       │  └─Caso 3: back to en_cola, later (backoff)    └─not yet: asked again later
+       └─refused, month closed, no convenio──────────────────────> terminado
+
+A worker *claims* a due job by taking its lease (``claimed_by``, ``lease_until``)
+and renews the lease while it works; a lease that runs out (a worker that died)
+is taken over by the next claim. PostgreSQL claims with ``FOR UPDATE SKIP
+LOCKED``; SQLite, which has one writer at a time, with the same single
+``UPDATE ... RETURNING``. The database refuses a second active job for the same
+(course, date): a partial unique index on ``sync_job_course`` where ``active``.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from reconcile.db.models import Course, CourseDay, SyncJob, SyncJobCourse
+from reconcile.sync import states
+
+EN_COLA = "en_cola"  # to be sent (again, after a Caso 3, at next_attempt_at)
+ESPERANDO_REPORTE = "esperando_reporte"  # SIGE took it (ticket); asking for the report
+TERMINADO = "terminado"  # final: ``outcome`` is the days' result, ``cause`` why
+ACTIVE = (EN_COLA, ESPERANDO_REPORTE)
+LABELS_ES = {EN_COLA: "En cola", ESPERANDO_REPORTE: "Esperando el resultado de SIGE",
+             TERMINADO: "Terminado"}
+
+
+def create(session: Session, rbd: int, units: dict[tuple[date, int, int], list[Course]],
+           requested_by: str, override_reason: str | None, now: datetime) -> list[SyncJob]:
+    """One job per (date, tipo de enseñanza, grado) with its courses, due now; the
+    course-days show ``en_proceso`` from here on. The caller's transaction holds
+    it all (the unique index may refuse a (course, date) queued meanwhile)."""
+    created = []
+    days = _course_days(session, rbd, [(c.id, key[0]) for key, cs in units.items() for c in cs])
+    for (day, ense, grado), courses in sorted(units.items(), key=lambda item: item[0]):
+        job = SyncJob(rbd=rbd, day=day, cod_ense=ense, cod_grado=grado, state=EN_COLA,
+                      attempts=0, polls=0, requested_by=requested_by,
+                      override_reason=override_reason, next_attempt_at=now, created_at=now,
+                      updated_at=now,
+                      courses=[SyncJobCourse(course_id=c.id, day=day, active=True)
+                               for c in courses])
+        session.add(job)
+        for course in courses:
+            states.on_queued(days[(course.id, day)], now)
+        created.append(job)
+    session.flush()
+    return created
+
+
+def active_course_days(session: Session, rbd: int, first: date, last: date
+                       ) -> set[tuple[int, date]]:
+    """(course id, date) pairs of the school that an active job holds."""
+    rows = session.execute(
+        select(SyncJobCourse.course_id, SyncJobCourse.day)
+        .join(SyncJob, SyncJob.id == SyncJobCourse.job_id)
+        .where(SyncJob.rbd == rbd, SyncJobCourse.active,
+               SyncJobCourse.day.between(first, last)))
+    return {(row.course_id, row.day) for row in rows}
+
+
+def claim(session: Session, worker: str, limit: int, now: datetime,
+          lease: timedelta) -> list[int]:
+    """Take the lease of up to ``limit`` due jobs that no live worker holds; returns
+    their ids (commit right after, so the lease is seen by others)."""
+    if limit <= 0:
+        return []
+    due = (select(SyncJob.id)
+           .where(SyncJob.state.in_(ACTIVE), SyncJob.next_attempt_at <= now,
+                  or_(SyncJob.lease_until.is_(None), SyncJob.lease_until < now))
+           .order_by(SyncJob.next_attempt_at, SyncJob.id)
+           .limit(limit)
+           .with_for_update(skip_locked=True))
+    claimed = session.scalars(
+        update(SyncJob)
+        .where(SyncJob.id.in_(due.scalar_subquery()),
+               or_(SyncJob.lease_until.is_(None), SyncJob.lease_until < now))
+        .values(claimed_by=worker, lease_until=now + lease)
+        .returning(SyncJob.id)
+        .execution_options(synchronize_session=False)).all()
+    return sorted(claimed)
+
+
+def renew(session: Session, worker: str, job_ids: Iterable[int], now: datetime,
+          lease: timedelta) -> int:
+    """Extend the lease of the jobs this worker still holds (the heartbeat)."""
+    ids = list(job_ids)
+    if not ids:
+        return 0
+    return session.execute(
+        update(SyncJob).where(SyncJob.id.in_(ids), SyncJob.claimed_by == worker)
+        .values(lease_until=now + lease)
+        .execution_options(synchronize_session=False)).rowcount
+
+
+def release(session: Session, worker: str, job_ids: Iterable[int]) -> int:
+    """Give the jobs back untouched (a worker stopping): the next claim takes them."""
+    ids = list(job_ids)
+    if not ids:
+        return 0
+    return session.execute(
+        update(SyncJob).where(SyncJob.id.in_(ids), SyncJob.claimed_by == worker)
+        .values(claimed_by=None, lease_until=None)
+        .execution_options(synchronize_session=False)).rowcount
+
+
+def held(session: Session, job_id: int, worker: str) -> SyncJob | None:
+    """The job, locked for this transaction, if this worker still holds its lease."""
+    job = session.scalar(select(SyncJob).where(SyncJob.id == job_id)
+                         .with_for_update())
+    return job if job is not None and job.claimed_by == worker else None
+
+
+def retry_later(job: SyncJob, at: datetime, why: str, now: datetime) -> None:
+    """Keep the job active and give it back, due at ``at``."""
+    job.next_attempt_at, job.last_error, job.updated_at = at, why, now
+    job.claimed_by, job.lease_until = None, None
+
+
+def sent(job: SyncJob, ticket: str, record_hash: str, first_poll: datetime,
+         now: datetime) -> None:
+    job.state, job.ticket, job.record_hash = ESPERANDO_REPORTE, ticket, record_hash
+    job.sent_at, job.polls, job.last_error = now, 0, None
+    retry_later(job, first_poll, None, now)
+
+
+def finish(job: SyncJob, outcome: str, cause: str | None, now: datetime,
+           why: str | None = None) -> None:
+    """The job is over: its courses free for a new request."""
+    job.state, job.outcome, job.cause = TERMINADO, outcome, cause
+    job.finished_at, job.updated_at, job.claimed_by, job.lease_until = now, now, None, None
+    job.next_attempt_at = None
+    if why is not None:
+        job.last_error = why
+    for course in job.courses:
+        course.active = False
+
+
+def course_days(session: Session, job: SyncJob) -> dict[int, CourseDay]:
+    """The job's course-days by course id."""
+    found = _course_days(session, job.rbd, [(c.course_id, job.day) for c in job.courses])
+    return {course_id: day for (course_id, _), day in found.items()}
+
+
+def _course_days(session: Session, rbd: int, keys: list[tuple[int, date]]
+                 ) -> dict[tuple[int, date], CourseDay]:
+    if not keys:
+        return {}
+    days = sorted({day for _, day in keys})
+    ids = sorted({course_id for course_id, _ in keys})
+    wanted = set(keys)
+    found = {}
+    for row in session.scalars(select(CourseDay).where(
+            CourseDay.rbd == rbd, CourseDay.day.in_(days), CourseDay.course_id.in_(ids))):
+        if (row.course_id, row.day) in wanted:
+            found[(row.course_id, row.day)] = row
+    return found
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the earliest active job is due (None when there is none)."""
+    return session.scalar(select(func.min(SyncJob.next_attempt_at))
+                          .where(SyncJob.state.in_(ACTIVE)))
+
+
+def active_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(SyncJob)
+                          .where(SyncJob.state.in_(ACTIVE))) or 0
+
+
+def stale_leases(session: Session, now: datetime) -> int:
+    """Active jobs whose lease ran out (a worker died holding them)."""
+    return session.scalar(select(func.count()).select_from(SyncJob).where(
+        and_(SyncJob.state.in_(ACTIVE), SyncJob.lease_until.is_not(None),
+             SyncJob.lease_until < now))) or 0

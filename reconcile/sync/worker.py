@@ -1,0 +1,388 @@
+"""The worker: sends claimed jobs to SIGE and follows each ticket to its final report.
+
+One loop claims due jobs (``jobs.claim``) up to ``sync.concurrency`` at a time and
+hands each to a thread; a heartbeat renews the leases of the jobs in hand. A job's
+work is two short transactions around one SIGE call, never a transaction held
+during the call:
+
+- ``en_cola``: check the month is still open (else ``error`` / ``fuera_de_mes``)
+  and the convenio (else ``sin_convenio``; a school whose credentials SIGE refused
+  waits until they change), build the record from the marks as they are now
+  (``payload.build_record``), send it. Accepted: ``esperando_reporte`` with the
+  ticket. SIGE unavailable (Caso 3, after the client's few in-call retries): the
+  job is due again later with a growing wait, until the month closes.
+- ``esperando_reporte``: ask for the report, first ``sync.report_poll_seconds``
+  after the send, then with growing waits, until a final answer or
+  ``sync.report_deadline_hours`` -> ``error`` / ``sin_respuesta``.
+
+Retries live in one layer each: the client's are seconds long and bounded per
+call; the job's run for hours. Every day-state change goes through ``states``.
+Log lines name jobs, schools, dates and courses, never RUTs or credentials.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import random
+import socket
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reconcile import audit, settings
+from reconcile.clock import Clock
+from reconcile.db import transaction
+from reconcile.db.models import ERROR, SIN_REGISTRO, SINCRONIZADO, ConvenioRejection, SyncJob
+from reconcile.school import calendar_for
+from reconcile.sige.causes import CASO_1, CASO_2, CASO_3, FUERA_DE_MES, RECHAZADO, SIN_CONVENIO
+from reconcile.sige.client import (
+    OBSERVACIONES,
+    PROCESADO,
+    SEMILLA_EXPIRADA,
+    ReportResult,
+    SendResult,
+    SigeClient,
+    SigeCredentialsRejected,
+    SigeError,
+    SigeRejected,
+    SigeUnavailable,
+)
+from reconcile.sige.config import CREDENTIAL_KEYS, client_from_settings
+from reconcile.sync import jobs, payload, states
+from reconcile.sync.outcomes import per_course
+
+log = logging.getLogger(__name__)
+OUTCOME_ACTION = "sync.outcome"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The worker's waits, from the settings (read at start)."""
+
+    lease: timedelta
+    first_poll: timedelta
+    report_deadline: timedelta
+    report_max_wait: timedelta
+    retry_initial: timedelta
+    retry_max: timedelta
+
+    @classmethod
+    def from_settings(cls, session: Session) -> Timing:
+        def seconds(key: str) -> timedelta:
+            return timedelta(seconds=settings.get_float(session, key))
+
+        return cls(lease=seconds("sync.lease_seconds"),
+                   first_poll=seconds("sync.report_poll_seconds"),
+                   report_deadline=timedelta(
+                       hours=settings.get_float(session, "sync.report_deadline_hours")),
+                   report_max_wait=seconds("sync.report_max_wait_seconds"),
+                   retry_initial=seconds("sync.retry_initial_seconds"),
+                   retry_max=seconds("sync.retry_max_seconds"))
+
+    def retry_wait(self, attempts: int) -> timedelta:
+        """Growing wait after the n-th failed send, with jitter (many schools retry
+        at once near the close: never together)."""
+        base = min(self.retry_max, self.retry_initial * (2 ** max(attempts - 1, 0)))
+        return base * random.uniform(0.5, 1.0)
+
+    def poll_wait(self, polls: int) -> timedelta:
+        return min(self.report_max_wait, self.first_poll * (2 ** polls))
+
+
+def make_client(url: str | None = None) -> SigeClient:
+    """The SIGE client with short, bounded in-call retries (the job retries for longer)."""
+    with transaction(url) as session:
+        retries = settings.get_int(session, "sige.call_retries")
+        backoff_max = settings.get_float(session, "sige.call_backoff_max_seconds")
+    return client_from_settings(url, retries=retries, backoff_initial=min(0.5, backoff_max),
+                                backoff_max=backoff_max)
+
+
+class Worker:
+    """``run`` until stopped (or, with ``until_idle``, until no job is left to do)."""
+
+    def __init__(self, clock: Clock, *, url: str | None = None, concurrency: int | None = None,
+                 client: SigeClient | None = None, name: str | None = None,
+                 idle_wait: float = 1.0, grace_seconds: float = 20.0) -> None:
+        self.url = url
+        self.clock = clock
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        with transaction(url) as session:
+            self.timing = Timing.from_settings(session)
+            self.concurrency = concurrency or settings.get_int(session, "sync.concurrency")
+        self.client = client or make_client(url)
+        self.idle_wait = idle_wait
+        self.grace_seconds = grace_seconds
+        self.stop = threading.Event()
+        self.finished = 0  # jobs this worker took to a final state
+
+    # --- the loop ------------------------------------------------------------------
+
+    def run(self, until_idle: bool = False) -> int:
+        """Work until ``stop`` is set; returns the number of jobs finished."""
+        in_hand: dict[Future, int] = {}
+        beat = threading.Thread(target=self._heartbeat, args=(in_hand,), daemon=True)
+        beat.start()
+        pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="sige")
+        try:
+            while not self.stop.is_set():
+                free = self.concurrency - len(in_hand)
+                claimed = self._claim(free) if free else []
+                for job_id in claimed:
+                    in_hand[pool.submit(self._work, job_id)] = job_id
+                if in_hand:
+                    done, _ = wait(list(in_hand), timeout=self.idle_wait,
+                                   return_when=FIRST_COMPLETED)
+                    for future in done:
+                        in_hand.pop(future)
+                        future.result()  # _work never raises: it logs and lets go
+                    continue
+                if until_idle and self._idle():
+                    break
+                if not claimed:
+                    self.stop.wait(self._pause())
+        finally:
+            self._stop_cleanly(pool, in_hand)
+        return self.finished
+
+    def _claim(self, free: int) -> list[int]:
+        try:
+            with transaction(self.url) as session:
+                return jobs.claim(session, self.name, free, self.clock.now(), self.timing.lease)
+        except Exception:  # noqa: BLE001 - a database hiccup: try again next turn
+            log.warning("no se pudieron tomar envíos de la cola", exc_info=True)
+            return []
+
+    def _idle(self) -> bool:
+        """Nothing left that this worker could ever do without someone acting
+        (only jobs waiting for new convenio credentials remain, if any)."""
+        with transaction(self.url) as session:
+            blocked = set(session.scalars(select(ConvenioRejection.rbd)))
+            waiting = session.scalars(select(SyncJob.rbd).where(
+                SyncJob.state.in_(jobs.ACTIVE))).all()
+        return all(rbd in blocked for rbd in waiting)
+
+    def _pause(self) -> float:
+        """Seconds until the next job is due (at most ``idle_wait``)."""
+        with transaction(self.url) as session:
+            due = jobs.next_due(session)
+        if due is None:
+            return self.idle_wait
+        return min(self.idle_wait, max((due - self.clock.now()).total_seconds(), 0.01))
+
+    def _heartbeat(self, in_hand: dict[Future, int]) -> None:
+        interval = max(self.timing.lease.total_seconds() / 3, 0.05)
+        while not self.stop.wait(interval):
+            ids = list(in_hand.values())
+            if not ids:
+                continue
+            try:
+                with transaction(self.url) as session:
+                    jobs.renew(session, self.name, ids, self.clock.now(), self.timing.lease)
+            except Exception:  # noqa: BLE001 - the next beat tries again
+                log.warning("no se pudo renovar la reserva de los envíos", exc_info=True)
+
+    def _stop_cleanly(self, pool: ThreadPoolExecutor, in_hand: dict[Future, int]) -> None:
+        """Let in-flight calls finish within the grace period; give back the rest."""
+        self.stop.set()
+        if in_hand:
+            wait(list(in_hand), timeout=self.grace_seconds)
+        left = [job_id for future, job_id in in_hand.items() if not future.done()]
+        if left:
+            with transaction(self.url) as session:
+                jobs.release(session, self.name, left)
+            log.warning("se liberaron %d envíos en curso al detenerse; otro trabajador los "
+                        "retomará", len(left))
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    # --- one job -------------------------------------------------------------------
+
+    def _work(self, job_id: int) -> None:
+        try:
+            self._step(job_id)
+        except Exception:  # noqa: BLE001 - the job stays leased; the lease lapses and it is retried
+            log.exception("falló el trabajo del envío %s; se reintentará", job_id)
+
+    def _step(self, job_id: int) -> None:
+        with transaction(self.url) as session:
+            job = jobs.held(session, job_id, self.name)
+            if job is None:
+                return
+            if job.state == jobs.ESPERANDO_REPORTE:
+                rbd, ticket, sent_at = job.rbd, job.ticket, job.sent_at
+                record, hashes = None, {}
+            else:
+                prepared = self._prepare_send(session, job)
+                if prepared is None:
+                    return
+                record, hashes = prepared
+        if record is None:
+            self._follow(job_id, rbd, ticket, sent_at)
+        else:
+            self._send(job_id, record, hashes)
+
+    def _prepare_send(self, session: Session, job: SyncJob):  # noqa: ANN202
+        """Checks before a send; None when the job was settled or postponed here."""
+        now = self.clock.now()
+        verdict = calendar_for(session, job.rbd).can_send(job.day, now)
+        if not verdict.ok:
+            self._settle(session, job, ERROR, FUERA_DE_MES, now, verdict.reason)
+            return None
+        credentials = [settings.get_value(session, key, job.rbd) for key in CREDENTIAL_KEYS]
+        if not all(credentials):
+            self._settle(session, job, ERROR, SIN_CONVENIO, now,
+                         "El establecimiento no tiene credenciales del convenio SIGE.")
+            return None
+        rejection = session.get(ConvenioRejection, job.rbd)
+        if rejection is not None:
+            if rejection.credentials_hash == _fingerprint(credentials):
+                jobs.retry_later(job, now + self.timing.retry_max,
+                                 "SIGE rechazó las credenciales del convenio: el envío espera "
+                                 "a que el Director las corrija en Configuración.", now)
+                return None
+            session.delete(rejection)  # new credentials: try them
+        record, hashes = payload.build_record(session, job.rbd, job.day,
+                                              [c.course for c in job.courses])
+        if record is None:
+            self._settle(session, job, SIN_REGISTRO, None, now,
+                         "Ya no hay asistencia registrada para esos cursos ese día.")
+            return None
+        return record, hashes
+
+    def _send(self, job_id: int, record, hashes: dict[int, str]) -> None:  # noqa: ANN001
+        try:
+            result: SendResult | SigeError = self.client.send_attendance(record)
+        except SigeError as error:
+            result = error
+        with transaction(self.url) as session:
+            job = jobs.held(session, job_id, self.name)
+            if job is None:
+                return  # the lease lapsed and another worker has the job
+            now = self.clock.now()
+            if isinstance(result, SigeCredentialsRejected):
+                credentials = [settings.get_value(session, k, job.rbd) for k in CREDENTIAL_KEYS]
+                session.merge(ConvenioRejection(rbd=job.rbd,
+                                                credentials_hash=_fingerprint(credentials),
+                                                rejected_at=now, detail=result.detail))
+                self._settle(session, job, ERROR, SIN_CONVENIO, now, result.detail,
+                             _plain(result.messages))
+            elif isinstance(result, SigeRejected):
+                self._settle(session, job, ERROR, RECHAZADO, now, result.detail,
+                             _plain(result.messages))
+            elif isinstance(result, SigeError) or result.state == SEMILLA_EXPIRADA:
+                job.attempts += 1  # Caso 3 (or a semilla still refused): again, later
+                why = result.detail if isinstance(result, SigeError) else \
+                    "SIGE no aceptó la semilla; se reintentará."
+                jobs.retry_later(job, now + self.timing.retry_wait(job.attempts), why, now)
+                log.info("envío %s: SIGE no disponible (intento %d); se reintentará",
+                         job.id, job.attempts)
+            elif result.accepted:
+                job.attempts += 1
+                jobs.sent(job, result.ticket, record.content_hash(),
+                          now + self.timing.first_poll, now)
+                for course_id, day in jobs.course_days(session, job).items():
+                    if course_id in hashes:
+                        states.on_sent(day, hashes[course_id], result.ticket, now)
+            else:  # refused at once (code 2): SIGE's words say why
+                cause = FUERA_DE_MES if FUERA_DE_MES in result.causes else \
+                    (result.causes[0] if result.causes else RECHAZADO)
+                self._settle(session, job, ERROR, cause, now, "SIGE rechazó el envío.",
+                             result.raw_messages())
+
+    def _follow(self, job_id: int, rbd: int, ticket: str, sent_at: datetime) -> None:
+        try:
+            report: ReportResult | SigeError = self.client.get_report(rbd, ticket)
+        except SigeError as error:
+            report = error
+        with transaction(self.url) as session:
+            job = jobs.held(session, job_id, self.name)
+            if job is None:
+                return
+            now = self.clock.now()
+            if isinstance(report, SigeRejected):
+                self._settle(session, job, ERROR, RECHAZADO, now, report.detail,
+                             _plain(report.messages))
+            elif isinstance(report, ReportResult) and report.is_final:
+                self._apply_report(session, job, report, now)
+            elif now >= sent_at + self.timing.report_deadline:
+                self._settle(session, job, ERROR, states.SIN_RESPUESTA, now,
+                             "SIGE no entregó el resultado del envío dentro del plazo.")
+            else:
+                job.polls += 1
+                due = min(now + self.timing.poll_wait(job.polls),
+                          sent_at + self.timing.report_deadline)
+                why = report.detail if isinstance(report, SigeError) else None
+                jobs.retry_later(job, due, why, now)
+
+    def _apply_report(self, session: Session, job: SyncJob, report: ReportResult,
+                      now: datetime) -> None:
+        days = jobs.course_days(session, job)
+        if report.state == PROCESADO:
+            for day in days.values():
+                states.on_accepted(day, now)
+            self._finish(session, job, SINCRONIZADO, None, now)
+            return
+        if report.state != OBSERVACIONES:  # rejected as a whole
+            cause = report.causes[0] if report.causes else RECHAZADO
+            self._settle(session, job, ERROR, cause, now, "SIGE rechazó el envío.",
+                         report.raw_messages())
+            return
+        failing = per_course(session, job, report.findings)
+        for course_id, day in days.items():
+            findings = failing.get(course_id)
+            if findings:
+                found = {f.cause for f in findings}
+                cause = CASO_2 if CASO_2 in found else CASO_1 if CASO_1 in found else \
+                    next((c for c in found if c), RECHAZADO)
+                states.on_failed(day, cause, [f.as_dict() for f in findings], now)
+            else:
+                states.on_accepted(day, now)
+        outcome = ERROR if failing else SINCRONIZADO
+        self._finish(session, job, outcome, None, now)
+
+    def _settle(self, session: Session, job: SyncJob, outcome: str, cause: str | None,
+                now: datetime, why: str | None, messages: list | None = None) -> None:
+        """A final answer for every course of the job."""
+        for day in jobs.course_days(session, job).values():
+            if outcome == ERROR:
+                states.on_failed(day, cause, messages, now)
+        self._finish(session, job, outcome, cause, now, why)
+
+    def _finish(self, session: Session, job: SyncJob, outcome: str, cause: str | None,
+                now: datetime, why: str | None = None) -> None:
+        jobs.finish(job, outcome, cause, now, why)
+        courses = sorted(c.course.code for c in job.courses)
+        audit.record(session, self.clock, None, OUTCOME_ACTION, rbd=job.rbd, day=job.day,
+                     job_id=job.id, courses=courses, outcome=outcome, cause=cause,
+                     ticket=job.ticket, attempts=job.attempts, detail=why)
+        self.finished += 1
+        log.info("envío %s (RBD %s, %s, %s): %s%s", job.id, job.rbd, job.day.isoformat(),
+                 ", ".join(courses), outcome, f" ({cause})" if cause else "")
+
+
+def _fingerprint(credentials: list[str | None]) -> str:
+    """A digest to recognise the same credentials later without keeping them twice."""
+    return hashlib.sha256("\x1f".join(v or "" for v in credentials).encode()).hexdigest()
+
+
+def _plain(messages: tuple[str, ...]) -> list[dict]:
+    return [{"titulo": "", "text": text, "cause": None, "run": None} for text in messages]
+
+
+def run_worker(clock: Clock, until_idle: bool = False, concurrency: int | None = None,
+               url: str | None = None,
+               install_signals: Callable[[Worker], None] | None = None) -> int:
+    """Build a worker from the settings and run it (the CLI's ``worker``)."""
+    worker = Worker(clock, url=url, concurrency=concurrency)
+    if install_signals is not None:
+        install_signals(worker)
+    try:
+        return worker.run(until_idle=until_idle)
+    finally:
+        worker.client.close()
