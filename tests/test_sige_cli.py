@@ -83,6 +83,7 @@ def test_the_emulator_runs_as_a_process_and_stops_on_sigterm(tmp_path):
     (["--nomina", "no-existe.xlsx", "--credentials", "a:b:c"], "no existe"),
     (["--nomina", str(NOMINA), "--credentials", "solo-dos:partes"], "CLIENTE:CONVENIO:TOKEN"),
     (["--nomina", str(NOMINA), "--credentials", "a:b:c", "--fault-rate", "1.5"], "--fault-rate"),
+    (["--nomina", str(NOMINA), "--credentials", "a:b:c", "--latency", "-1"], "--latency"),
     (["--nomina", str(NOMINA), "--credentials", "a:b:c", "--close", "2026-11"], "--close"),
     (["--nomina", str(NOMINA), "--credentials", "a:b:c", "--close", "2026-11=2026-11-20T17:00"],
      "calendar.close.2026-11"),

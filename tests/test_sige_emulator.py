@@ -339,6 +339,31 @@ def test_slow_answers_arrive_after_the_delay_and_were_processed(start_emulator):
     assert len(running.emulator.issued_semillas()) == 2
 
 
+def test_latency_delays_every_soap_answer_but_not_inspection(start_emulator):
+    running = start_emulator(latency_seconds=0.3)
+    started = time.monotonic()
+    semilla = get_semilla(running.url)
+    assert time.monotonic() - started >= 0.3
+    started = time.monotonic()
+    code, ticket, _ = send(running.url, with_semilla("request_add_asistencia.xml", semilla))
+    assert code == 1 and ticket
+    assert time.monotonic() - started >= 0.3
+    started = time.monotonic()  # a refused call waits too: SIGE is slow, not only its successes
+    assert post(running.url, ATTENDANCE, "noSuchAction", b"<x/>").status_code == 500
+    assert time.monotonic() - started >= 0.3
+    started = time.monotonic()
+    assert requests.get(running.url + "/_emulator/health", timeout=5).json() == {"ok": True}
+    assert time.monotonic() - started < 0.3
+
+
+def test_latency_adds_to_a_slow_fault(start_emulator):
+    running = start_emulator(latency_seconds=0.2,
+                             faults=FaultPlan(rate=1.0, seed=1, weights={"slow": 1}, slow_seconds=0.3))
+    started = time.monotonic()
+    assert get_semilla(running.url)
+    assert time.monotonic() - started >= 0.5
+
+
 def test_forced_semilla_expiry_fault(start_emulator):
     running = start_emulator()
     semilla = get_semilla(running.url)

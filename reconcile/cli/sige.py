@@ -30,6 +30,8 @@ def register(commands) -> None:  # noqa: ANN001
                      help="RBD que cubren las credenciales (repetible; por defecto, los de la nómina)")
     emu.add_argument("--delay", type=float, default=5.0,
                      help="segundos hasta procesar un envío (crece cerca del cierre; 5)")
+    emu.add_argument("--latency", type=float, default=0.0, metavar="SEGUNDOS",
+                     help="demora de cada respuesta SOAP, p. ej. 0.2 (0)")
     emu.add_argument("--fault-rate", type=float, default=0.0, help="fracción de llamadas con falla (0)")
     emu.add_argument("--seed", type=int, default=None, help="semilla de las fallas (reproducibles)")
     emu.add_argument("--slow-seconds", type=float, default=65.0,
@@ -88,6 +90,8 @@ def run_emulator(args) -> int:  # noqa: ANN001
         problems.append(f"--fault-rate {args.fault_rate}: debe estar entre 0 y 1.")
     if args.delay < 0 or args.slow_seconds < 0 or args.semilla_ttl <= 0:
         problems.append("--delay, --slow-seconds y --semilla-ttl deben ser positivos.")
+    if args.latency < 0:
+        problems.append(f"--latency {args.latency}: debe ser 0 o más segundos.")
     if not 0 <= args.port <= 65535:
         problems.append(f"--port {args.port}: puerto no válido.")
     if not Path(args.nomina).is_file():
@@ -110,7 +114,7 @@ def run_emulator(args) -> int:  # noqa: ANN001
     emulator = Emulator(
         enrolment, [ConvenioGrant(cliente, convenio, token, rbds)],
         store=EmulatorStore(state), clock=default_clock(), calendar=calendar,
-        delay_seconds=args.delay, semilla_ttl=args.semilla_ttl,
+        delay_seconds=args.delay, latency_seconds=args.latency, semilla_ttl=args.semilla_ttl,
         faults=FaultPlan(args.fault_rate, args.seed, slow_seconds=args.slow_seconds),
         refuse_with=args.refuse_with)
     try:

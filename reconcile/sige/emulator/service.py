@@ -74,6 +74,7 @@ class Emulator:
         clock: Clock | None = None,
         calendar: SigeCalendar | None = None,
         delay_seconds: float = 5.0,
+        latency_seconds: float = 0.0,
         rush_window: timedelta = timedelta(days=5),
         rush_factor: float = 3.0,
         semilla_ttl: float = 30 * 60,
@@ -91,6 +92,7 @@ class Emulator:
         self.clock = clock or default_clock()
         self.calendar = calendar or SigeCalendar()
         self.delay_seconds = delay_seconds
+        self.latency_seconds = latency_seconds
         self.rush_window = rush_window
         self.rush_factor = rush_factor
         self.semilla_ttl = semilla_ttl
@@ -104,6 +106,14 @@ class Emulator:
     # --- the SOAP entry point --------------------------------------------------------------
 
     def handle(self, path: str, soap_action: str | None, body: bytes) -> WireReply:
+        """The reply to one SOAP call; ``latency_seconds`` is added to every answer's
+        wait (a SIGE that takes that long to answer any call, faults included)."""
+        reply = self._answer(path, soap_action, body)
+        if self.latency_seconds > 0:
+            reply = replace(reply, delay=reply.delay + self.latency_seconds)
+        return reply
+
+    def _answer(self, path: str, soap_action: str | None, body: bytes) -> WireReply:
         now = self.timer()
         self.process_due()
         try:
