@@ -1,15 +1,22 @@
 """Conciliación: per course and day, SIGE vs Libro before anyone sends, and the
-provisional-vs-definitive corrections."""
+provisional-vs-definitive corrections.
+
+The review goes top-down: the month at a glance (a click on a ✖ opens that
+course-day below), every suggested pair of the range to approve one by one, then
+the corrections made."""
 import streamlit as st
 
 from reconcile.db import session_factory
 from reconcile.errors import UserError
-from reconcile.es_cl import fecha, rut_es
+from reconcile.es_cl import fecha
 from reconcile.matching.store import run_check
-from reconcile.school import calendar_for, course_labels, student_names
+from reconcile.school import calendar_for, course_labels, student_details
 from ui import context, page
 from ui import reconciliation as view
 from ui.corrections import ask_approval, corrections_section, show_pending_approval
+
+DAY_COLUMN_PX = 44  # a month of day columns fits beside the course names at 1366 px
+GLANCE_OPENED = "glance_opened"  # the ✖ cell last opened from the grid
 
 user, rbd = page.start("Conciliación")
 today = context.clock().now().date()
@@ -21,7 +28,7 @@ with session_factory()() as session:
 left, right = st.columns([2, 3])
 period = left.date_input("Fechas", value=(month.first_day, min(today, month.last_day)),
                          format="DD-MM-YYYY", key="period")
-course = right.selectbox("Curso", [None, *labels], key="course",
+course = right.selectbox("Curso", [None, *labels], key="course", placeholder="Elija un curso",
                          format_func=lambda c: "Todos los cursos" if c is None else labels[c])
 if not isinstance(period, tuple) or len(period) != 2:
     st.info("Elija la fecha de término del rango.")
@@ -34,8 +41,10 @@ with session_factory()() as session:
     except UserError as problem:
         st.error("\n".join(problem.reasons))
         st.stop()
-    ruts = [*result.missing["rut"], *result.unknown["rut"]]
-    names = student_names(session, rbd, ruts)
+    pairs = view.range_pairs(result)
+    people = student_details(session, rbd, [*result.missing["rut"], *result.unknown["rut"],
+                                            *pairs["sige"]])
+    names = {rut: info.name for rut, info in people.items()}
 
 if result.course_days.empty:
     st.info(f"No hay asistencia del Libro Digital entre el {fecha(start)} y el {fecha(end)}"
@@ -51,18 +60,26 @@ b.metric("Con estudiantes faltantes (Caso 1)",
          int(days["reasons"].map(lambda r: "caso_1" in r).sum()))
 c.metric("Con RUT no reconocidos (Caso 2)",
          int(days["reasons"].map(lambda r: "caso_2" in r).sum()))
-d.metric("Pares provisorio-definitivo sugeridos", result.pairs[["libro", "sige"]]
-         .drop_duplicates().shape[0])
+d.metric("Pares provisorio-definitivo sugeridos", len(pairs))
 
 st.subheader("Vista general")
-st.caption("✔ listo para enviar · ✖ n: estudiantes con problemas ese día · vacío: sin registro")
-grid = view.glance(result)
-st.dataframe(grid.style.map(lambda v: "background-color: #fde2e1; color: #8a1c1c"
-                            if str(v).startswith("✖") else
-                            ("background-color: #e3f4e8; color: #1d6b34" if v == "✔" else "")),
-             width="stretch")
-with st.expander("Detalle por curso y día"):
-    st.dataframe(view.summary(result), hide_index=True, width="stretch")
+st.caption("✔ listo para enviar · ✖ n: estudiantes con problemas ese día (haga clic para ver "
+           "el detalle abajo) · vacío: sin registro")
+grid = view.glance(result, labels)
+event = st.dataframe(
+    grid.table.style.map(lambda v: "background-color: #fde2e1; color: #8a1c1c"
+                         if str(v).startswith("✖") else
+                         ("background-color: #e3f4e8; color: #1d6b34" if v == "✔" else "")),
+    key="glance", on_select="rerun", selection_mode="single-cell", height="content",
+    width="content",
+    column_config={column: st.column_config.TextColumn(column, width=DAY_COLUMN_PX)
+                   for column in grid.table.columns})
+clicked = next((grid.cell(row, column) for row, column in event.selection.cells
+                if grid.has_problem(row, column)), None)
+if clicked is not None and clicked != st.session_state.get(GLANCE_OPENED):
+    # open the clicked course-day below once; the user may then pick another one
+    st.session_state[GLANCE_OPENED] = clicked
+    st.session_state["fix_course"], st.session_state["fix_day"] = clicked
 
 # ---- One course-day in detail --------------------------------------------------------
 problem_days = days[~days["ready"]]
@@ -71,46 +88,71 @@ if problem_days.empty:
     st.success("Todos los días-curso del rango están listos para enviar a SIGE.")
 else:
     problem_courses = list(dict.fromkeys(problem_days["course"]))
+    if st.session_state.get("fix_course") not in problem_courses:
+        st.session_state.pop("fix_course", None)
     pick_course, pick_day = st.columns([3, 2])
     key_course = pick_course.selectbox("Curso con problemas", problem_courses, key="fix_course",
-                                       format_func=lambda c: labels.get(c, c))
+                                       format_func=lambda c: labels.get(c, c),
+                                       placeholder="Elija un curso")
     course_problem_days = list(problem_days.loc[problem_days["course"] == key_course, "day"])
+    if st.session_state.get("fix_day") not in course_problem_days:
+        st.session_state.pop("fix_day", None)
     key_day = pick_day.selectbox(f"Día ({len(course_problem_days)} con problemas)",
-                                 course_problem_days, key="fix_day", format_func=fecha)
+                                 course_problem_days, key="fix_day", format_func=fecha,
+                                 placeholder="Elija un día")
 
     def on(frame):  # noqa: ANN001, ANN202 - rows of the chosen course-day
         return frame[(frame["course"] == key_course) & (frame["day"] == key_day)]
 
-    missing, unknown, pairs = on(result.missing), on(result.unknown), on(result.pairs)
-    col1, col2 = st.columns(2)
-    col1.markdown(f"**Matriculados en SIGE sin marca en el Libro (Caso 1): {len(missing)}**")
-    col1.dataframe(view.people(missing, names), hide_index=True, width="stretch")
-    col2.markdown(f"**En el Libro, SIGE no los reconoce en este curso (Caso 2): {len(unknown)}**")
-    col2.dataframe(view.people(unknown, names, {"Motivo": view.unknown_reason}),
-                   hide_index=True, width="stretch")
-    for line in view.other_findings(on(result.wrong_course), on(result.duplicates),
-                                    result.ambiguous[result.ambiguous["libro"]
-                                                     .isin(unknown["rut"])],
-                                    labels, names):
+    missing, unknown = on(result.missing), on(result.unknown)
+    wrong, twice = on(result.wrong_course), on(result.duplicates)
+    ambiguous = result.ambiguous[result.ambiguous["libro"].isin(unknown["rut"])]
+    st.markdown(f"**{labels.get(key_course, key_course)}, {fecha(key_day)}**")
+    st.markdown(f"**Matriculados en SIGE sin marca en el Libro (Caso 1): {len(missing)}**")
+    if missing.empty:
+        st.caption("Ninguno: el Libro tiene a todos los matriculados en SIGE ese día.")
+    else:
+        st.table(view.people(missing, names), hide_index=True)
+    st.markdown(f"**En el Libro, SIGE no los reconoce en este curso (Caso 2): {len(unknown)}**")
+    if unknown.empty:
+        st.caption("Ninguno: SIGE reconoce todos los RUT del Libro ese día.")
+    else:
+        explained = {*pairs["libro"], *wrong["rut"], *twice["rut"], *ambiguous["libro"]}
+        st.table(view.people(unknown, names, {
+            "Motivo": view.unknown_reason,
+            "Qué hacer": lambda row: view.next_step(row, explained)}), hide_index=True)
+    for line in view.other_findings(wrong, twice, ambiguous, labels, names):
         st.warning(line)
+    day_pairs = pairs[pairs["libro"].isin(unknown["rut"])]
+    if not day_pairs.empty:
+        st.markdown("**Pares sugeridos de este día-curso**")
+        for pair in day_pairs.itertuples(index=False):
+            st.container(border=True).markdown(view.pair_text(pair, labels, people))
+        st.caption("Apruébelos en «Pares sugeridos del rango», abajo.")
 
-    st.markdown("**Pares sugeridos (probablemente el mismo estudiante)**")
-    if pairs.empty:
-        st.caption("Sin sugerencias para este día-curso.")
-    for index, pair in enumerate(pairs.itertuples(index=False)):
-        box = st.container(border=True)
-        box.markdown(
-            f"Libro: **{rut_es(pair.libro)}** {pair.libro_name or ''}  \n"
-            f"SIGE: **{rut_es(pair.sige)}** {pair.sige_name or ''}"
-            f"{'' if pair.same_course else f' ({labels.get(pair.sige_course, pair.sige_course)})'}"
-            f"  \nMotivo: {view.reason_es(pair.reason)} · confianza {pair.confidence:.0%}  \n"
-            f"Evidencia: {view.evidence_es(pair.evidence)}")
-        if user.can("correct", rbd):
-            if box.button("Aplicar corrección", key=f"approve_{index}", type="primary"):
-                ask_approval(pair._asdict())
-    if not user.can("correct", rbd):
-        st.caption("Solo Director(a) o Administrador(a) de Asistencia pueden aplicar correcciones.")
+# ---- Every suggested pair of the range ------------------------------------------------
+st.subheader("Pares sugeridos del rango")
+if pairs.empty:
+    st.caption(f"No hay pares provisorio-definitivo sugeridos entre el {fecha(start)} y el "
+               f"{fecha(end)}.")
+else:
+    st.caption("Probablemente el mismo estudiante con dos RUT: el del Libro y el de SIGE. "
+               "Revise la evidencia y apruebe uno a uno.")
+can_correct = user.can("correct", rbd)
+for pair in pairs.itertuples(index=False):
+    box = st.container(border=True)
+    text, action = box.columns([5, 1], vertical_alignment="center")
+    text.markdown(view.pair_text(pair, labels, people))
+    if can_correct and action.button("Aplicar corrección", key=f"approve_{pair.libro}",
+                                     type="primary"):
+        ask_approval({k: getattr(pair, k) for k in
+                      ("libro", "sige", "reason", "confidence", "sige_name")})
+if not pairs.empty and not can_correct:
+    st.caption("Solo Director(a) o Administrador(a) de Asistencia pueden aplicar correcciones.")
 
+with st.expander("Detalle por curso y día"):
+    st.dataframe(view.summary(result, labels), hide_index=True, width="stretch",
+                 column_config={"Estado": st.column_config.TextColumn(width="medium")})
 
 show_pending_approval(user, rbd)
 corrections_section(user, rbd, today)

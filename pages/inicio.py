@@ -1,11 +1,14 @@
-"""Landing page: the school, SIGE's current month, the time left to its close, and
-what to do next."""
+"""Landing page: the school, SIGE's current month, the time left to its close, what the
+database holds of that month (and what it lacks), and what to do next."""
 import streamlit as st
 
 from reconcile.db import session_factory
-from reconcile.es_cl import duracion, fecha_hora, numero
-from reconcile.school import overview
+from reconcile.es_cl import duracion, fecha, fecha_hora, numero
+from reconcile.school import month_record, overview
 from ui import context, page
+
+LOADS = (("sige_nomina", "Nómina SIGE"), ("libro", "Asistencia del Libro Digital"))
+MAX_LISTED = 8  # courses named one by one; more are counted
 
 user, rbd = page.start("Inicio")
 with session_factory()() as session:
@@ -14,6 +17,7 @@ with session_factory()() as session:
     except LookupError:
         st.error(f"El establecimiento RBD {rbd} aún no tiene datos: cargue su nómina SIGE.")
         st.stop()
+    record = month_record(session, rbd, context.clock())
 
 st.subheader(school.name)
 left, middle, right = st.columns(3)
@@ -26,15 +30,55 @@ if school.time_left.days < 2:
 st.write(f"{numero(school.courses)} cursos y {numero(school.students)} estudiantes según la "
          "nómina SIGE.")
 
-st.subheader("Datos cargados")
-for kind, label in (("sige_nomina", "Nómina SIGE"), ("libro", "Asistencia del Libro Digital")):
-    batch = school.last_imports.get(kind)
-    if batch is None:
+
+def names(codes: list[str]) -> str:
+    shown = ", ".join(record.labels.get(c, c) for c in codes[:MAX_LISTED])
+    return shown + (f" y {len(codes) - MAX_LISTED} más" if len(codes) > MAX_LISTED else "")
+
+
+def days_es(days: list) -> str:  # noqa: ANN001 - dates
+    return ", ".join(fecha(day) for day in days)
+
+
+month_name = record.month.label_es
+st.subheader(f"Asistencia en la base: {month_name}")
+if not record.days:
+    st.info(f"La base no tiene asistencia del Libro Digital de {month_name}.")
+else:
+    st.markdown(
+        f"- **{numero(record.courses_with_record)} de {numero(len(record.enrolled))} cursos** "
+        f"con asistencia, en **{len(record.days)} días** "
+        f"({numero(record.course_days)} días-curso con registro).\n"
+        f"- Días con asistencia: " + ", ".join(
+            f"{day.strftime('%d-%m')} ({count} de {len(record.enrolled)} cursos)"
+            if count < len(record.enrolled) else day.strftime("%d-%m")
+            for day, count in record.days.items()) + ".")
+
+st.markdown(f"**Lo que falta hasta el {fecha(record.until)}** (días hábiles: lunes a viernes, "
+            "sin feriados)")
+gap = False
+if record.missing_days:
+    gap = True
+    st.warning(f"Días hábiles sin ningún registro: {days_es(record.missing_days)}.")
+if record.silent_courses and record.days:
+    gap = True
+    st.warning(f"Cursos sin ningún registro en {month_name}: {names(record.silent_courses)}.")
+for course, days in record.course_gaps.items():
+    gap = True
+    st.warning(f"{record.labels.get(course, course)} no tiene registro el {days_es(days)}, "
+               "aunque otros cursos sí.")
+if not gap:
+    st.success("Todos los días hábiles hasta hoy tienen asistencia de todos los cursos.")
+
+st.subheader("Últimas cargas")
+for kind, label in LOADS:
+    load = record.last_loads.get(kind)
+    if load is None:
         st.markdown(f"- **{label}**: aún no se ha cargado.")
     else:
-        who = f" por {batch.username}" if batch.username else ""
-        st.markdown(f"- **{label}**: «{batch.filename}», {fecha_hora(batch.created_at)}{who}.")
-if len(school.last_imports) < 2:
+        who = f"por {load.by}" if load.by else "desde la línea de comandos"
+        st.markdown(f"- **{label}**: «{load.filename}», {fecha_hora(load.at)}, {who}.")
+if len(record.last_loads) < 2:
     st.page_link("pages/cargar_datos.py", label="Ir a cargar la nómina y la asistencia",
                  icon=":material/upload_file:")
 else:

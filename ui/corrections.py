@@ -10,25 +10,39 @@ from reconcile.auth import AuthUser
 from reconcile.db import session_factory, transaction
 from reconcile.errors import UserError
 from reconcile.es_cl import fecha_hora, rut_es
-from reconcile.school import student_names
+from reconcile.school import display_names, student_names
 from ui import context
 from ui.reconciliation import reason_es
 
 PENDING = "pending_pair"  # the pair whose "Aplicar corrección" was pressed
+PENDING_UNDO = "pending_undo"  # the correction whose "Deshacer" was pressed
 
 
 def ask_approval(pair: dict) -> None:
+    st.session_state.pop(PENDING_UNDO, None)
     st.session_state[PENDING] = pair
     st.rerun()
 
 
-@st.dialog("Aplicar corrección de RUT")
+def ask_undo(correction_id: int) -> None:
+    st.session_state.pop(PENDING, None)
+    st.session_state[PENDING_UNDO] = correction_id
+    st.rerun()
+
+
+def _dismissed() -> None:
+    """Closing a dialog with its ✕ or a click outside is a cancel."""
+    st.session_state.pop(PENDING, None)
+    st.session_state.pop(PENDING_UNDO, None)
+
+
+@st.dialog("Aplicar corrección de RUT", on_dismiss=_dismissed)
 def _confirm(pair: dict, user: AuthUser, rbd: int) -> None:
     who = pair["sige_name"] or "este estudiante"
     st.write(f"Desde ahora, la conciliación y los envíos a SIGE usarán "
              f"**{rut_es(pair['sige'])}** en lugar de **{rut_es(pair['libro'])}** para {who}.")
     st.caption("Corrija también el RUT en el Libro Digital: la lista para descargar está "
-               "en «Correcciones aprobadas».")
+               "en «Correcciones».")
     yes, no = st.columns(2)
     if yes.button("Confirmar", type="primary", key="confirm_pair"):
         try:
@@ -47,38 +61,75 @@ def _confirm(pair: dict, user: AuthUser, rbd: int) -> None:
         st.rerun()
 
 
+@st.dialog("Deshacer corrección de RUT", on_dismiss=_dismissed)
+def _confirm_undo(correction_id: int, user: AuthUser, rbd: int) -> None:
+    with session_factory()() as session:
+        correction = next((c for c in corrections.list_corrections(session, rbd)
+                           if c.id == correction_id), None)
+    if correction is None:  # undone meanwhile (another tab, another person)
+        st.session_state.pop(PENDING_UNDO, None)
+        st.rerun()
+    st.write(f"Desde ahora, la conciliación y los envíos a SIGE volverán a usar "
+             f"**{rut_es(correction.from_rut)}** del Libro en lugar de "
+             f"**{rut_es(correction.to_rut)}**.")
+    st.caption("La corrección queda en la lista, marcada como deshecha.")
+    yes, no = st.columns(2)
+    if yes.button("Deshacer", type="primary", key="confirm_undo"):
+        try:
+            with transaction() as session:
+                corrections.undo(session, user, correction_id, context.clock())
+        except UserError as problem:
+            st.error("\n".join(problem.reasons))
+            return
+        st.session_state.pop(PENDING_UNDO, None)
+        st.session_state["flash"] = (f"Corrección deshecha: {rut_es(correction.from_rut)} → "
+                                     f"{rut_es(correction.to_rut)}.")
+        st.rerun()
+    if no.button("Cancelar", key="cancel_undo"):
+        st.session_state.pop(PENDING_UNDO, None)
+        st.rerun()
+
+
 def show_pending_approval(user: AuthUser, rbd: int) -> None:
-    """The confirmation dialog for a pair the user chose, and the toast after it."""
+    """The confirmation dialog for a pair to approve or a correction to undo that the
+    user chose, and the toast after it."""
     if PENDING in st.session_state:
         _confirm(st.session_state[PENDING], user, rbd)
+    elif PENDING_UNDO in st.session_state:
+        _confirm_undo(st.session_state[PENDING_UNDO], user, rbd)
     if "flash" in st.session_state:
         st.toast(st.session_state.pop("flash"))
 
 
 def corrections_section(user: AuthUser, rbd: int, today: date) -> None:
-    """The approved corrections, each undoable, and the list to fix in the class book."""
-    st.subheader("Correcciones aprobadas")
+    """Every correction, the undone ones marked, each active one undoable; the list to
+    fix in the class book."""
+    st.subheader("Correcciones")
     with session_factory()() as session:
-        active = corrections.list_corrections(session, rbd)
-        corrected_names = student_names(session, rbd, [c.to_rut for c in active])
+        listed = corrections.list_corrections(session, rbd, include_revoked=True)
+        active = [c for c in listed if c.revoked_at is None]
+        corrected_names = student_names(session, rbd, [c.to_rut for c in listed])
+        people = display_names(session, [n for c in listed for n in (c.approved_by,
+                                                                      c.revoked_by)])
         export_csv = corrections.export_csv(session, user, rbd) if active else None
         export_xlsx = corrections.export_xlsx(session, user, rbd) if active else None
-    if not active:
+    if not listed:
         st.caption("Aún no hay correcciones.")
-    for correction in active:
-        row = st.columns([4, 1])
-        row[0].markdown(f"{rut_es(correction.from_rut)} → **{rut_es(correction.to_rut)}** "
-                        f"{corrected_names.get(correction.to_rut, '')} · "
-                        f"{reason_es(correction.reason)} · {correction.approved_by}, "
-                        f"{fecha_hora(correction.approved_at)}")
+    for correction in listed:
+        row = st.columns([5, 1], vertical_alignment="center")
+        change = (f"{rut_es(correction.from_rut)} → **{rut_es(correction.to_rut)}** "
+                  f"{corrected_names.get(correction.to_rut, '')} · "
+                  f"{reason_es(correction.reason)}")
+        approved = (f"Aprobada por {people.get(correction.approved_by, correction.approved_by)}"
+                    f" el {fecha_hora(correction.approved_at)}")
+        if correction.revoked_at is not None:
+            who = people.get(correction.revoked_by, correction.revoked_by)
+            row[0].markdown(f":gray[~~{change}~~]  \n:gray[{approved}] · :red-badge[Deshecha] "
+                            f"por {who} el {fecha_hora(correction.revoked_at)}")
+            continue
+        row[0].markdown(f"{change}  \n{approved}")
         if user.can("correct", rbd) and row[1].button("Deshacer", key=f"undo_{correction.id}"):
-            try:
-                with transaction() as session:
-                    corrections.undo(session, user, correction.id, context.clock())
-            except UserError as problem:
-                st.error("\n".join(problem.reasons))
-            else:
-                st.rerun()
+            ask_undo(correction.id)
     if active:
         stamp = today.isoformat()
         one, two = st.columns(2)

@@ -1,35 +1,67 @@
-"""Shapes a Reconciliation into the tables the Conciliación page shows (es-CL)."""
+"""Shapes a Reconciliation into what the Conciliación page shows (es-CL): courses by
+their names, dates dd-mm-aaaa, RUTs 12.345.678-5, reasons in full."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 
 from reconcile.corrections import REASONS_ES
-from reconcile.matching.engine import Reconciliation
 from reconcile.es_cl import fecha, rut_es
+from reconcile.matching.engine import Reconciliation
+from reconcile.school import StudentInfo
 
-CASES_ES = {"caso_1": "Caso 1: faltan estudiantes", "caso_2": "Caso 2: RUT no reconocido"}
+CASES_ES = {"caso_1": "Caso 1", "caso_2": "Caso 2"}
 EVIDENCE_ES = {"names": "nombres", "birth_date": "fecha de nacimiento", "gender": "género",
-               "same_course": "mismo curso", "same_body": "mismo número"}
+               "same_course": "mismo curso", "same_body": "mismo número de RUT"}
+AGREEMENT_ES = {"agree": "coincide", "differ": "no coincide", "unknown": "sin dato"}
+NEXT_STEP = ("Revise este RUT en el libro de clases y en la nómina SIGE: el estudiante puede "
+             "estar matriculado en otro curso o en otro establecimiento. Si el RUT del Libro "
+             "está mal escrito, corríjalo en el Libro Digital y vuelva a cargar la asistencia.")
 
 
-def glance(result: Reconciliation) -> pd.DataFrame:
-    """Courses x days: ✔ ready, ✖ with how many problems, blank without record."""
+@dataclass(frozen=True)
+class Glance:
+    """Courses x days: ✔ ready, ✖ n with how many students have problems, blank
+    without record. ``table`` rows are course names, columns short day labels;
+    ``codes`` and ``days`` give the course code and date of each row and column."""
+
+    table: pd.DataFrame
+    codes: list[str]
+    days: list[date]
+
+    def cell(self, row: int, column: str) -> tuple[str, date] | None:
+        """The (course code, day) of a clicked cell; None outside the day columns."""
+        columns = list(self.table.columns)
+        if not 0 <= row < len(self.codes) or column not in columns:
+            return None
+        return self.codes[row], self.days[columns.index(column)]
+
+    def has_problem(self, row: int, column: str) -> bool:
+        return self.cell(row, column) is not None and str(
+            self.table.iloc[row][column]).startswith("✖")
+
+
+def glance(result: Reconciliation, labels: dict[str, str]) -> Glance:
     days = result.course_days
-    if days.empty:
-        return pd.DataFrame()
     problems = (result.missing.groupby(["course", "day"]).size()
                 .add(result.unknown.groupby(["course", "day"]).size(), fill_value=0))
     cells = [("✔" if ready else f"✖ {int(problems.get((course, day), 0))}")
              for course, day, ready in zip(days["course"], days["day"], days["ready"],
                                           strict=True)]
-    table = days.assign(cell=cells, label=[day.strftime("%d-%m") for day in days["day"]])
-    order = list(dict.fromkeys(table.sort_values("day")["label"]))
-    grid = table.pivot(index="course", columns="label", values="cell")
-    grid = grid.reindex(index=list(dict.fromkeys(days["course"])), columns=order)
-    return grid.fillna("").rename_axis(index="Curso", columns=None)
+    ordered = sorted(set(days["day"]))
+    one_month = len({(d.year, d.month) for d in ordered}) <= 1
+    header = {d: d.strftime("%d" if one_month else "%d-%m") for d in ordered}
+    codes = list(dict.fromkeys(days["course"]))
+    grid = (days.assign(cell=cells).pivot(index="course", columns="day", values="cell")
+            .reindex(index=codes, columns=ordered).fillna(""))
+    grid.columns = [header[d] for d in ordered]
+    grid.index = [labels.get(c, c) for c in codes]
+    return Glance(grid.rename_axis(index="Curso"), codes, ordered)
 
 
-def summary(result: Reconciliation) -> pd.DataFrame:
+def summary(result: Reconciliation, labels: dict[str, str]) -> pd.DataFrame:
     days = result.course_days
     missing = result.missing.groupby(["course", "day"]).size()
     unknown = result.unknown.groupby(["course", "day"]).size()
@@ -38,14 +70,14 @@ def summary(result: Reconciliation) -> pd.DataFrame:
     rows = []
     for row in days.itertuples(index=False):
         key = (row.course, row.day)
-        rows.append({"Curso": row.course, "Fecha": fecha(row.day),
+        rows.append({"Curso": labels.get(row.course, row.course), "Fecha": fecha(row.day),
                      "SIGE": int(row.sige_enrolled), "Libro": int(row.libro_students),
                      "Faltan en el Libro": int(missing.get(key, 0)),
                      "SIGE no reconoce": int(unknown.get(key, 0)),
                      "RUT inválidos": int(invalid.get(key, 0)),
                      "Pares sugeridos": int(pairs.get(key, 0)),
                      "Estado": "✔ Listo" if row.ready else
-                     "✖ " + ", ".join(CASES_ES[r] for r in row.reasons)})
+                     "✖ " + " y ".join(CASES_ES[r] for r in row.reasons)})
     return pd.DataFrame(rows)
 
 
@@ -65,25 +97,68 @@ def unknown_reason(row) -> str:  # noqa: ANN001
     return "No está matriculado en SIGE en este curso ese día"
 
 
+def next_step(row, explained: set[str]) -> str:  # noqa: ANN001
+    """What to do about one Caso 2 RUT: a suggested pair or another finding explains
+    it (see above), an invalid RUT is fixed in the Libro, anything else is checked
+    by hand."""
+    if row.rut in explained:
+        return "Vea el par sugerido o el aviso de este día-curso."
+    if row.invalid:
+        return "Corrija el RUT en el Libro Digital y vuelva a cargar la asistencia."
+    return NEXT_STEP
+
+
+def agreement_es(value: object) -> str:
+    if value is True:
+        return "coincide"
+    if value is False:
+        return "no coincide"
+    return AGREEMENT_ES.get(str(value), str(value))
+
+
 def evidence_es(evidence: dict) -> str:
     parts = []
     for key, value in (evidence or {}).items():
         label = EVIDENCE_ES.get(key, key)
         if isinstance(value, float):
             parts.append(f"{label} {value:.0%}")
-        elif value is True:
-            parts.append(f"{label}: coincide")
-        elif value is False:
-            parts.append(f"{label}: no coincide")
-        elif value == "unknown":
-            parts.append(f"{label}: sin dato")
         else:
-            parts.append(f"{label}: {value}")
+            parts.append(f"{label}: {agreement_es(value)}")
     return "; ".join(parts)
 
 
 def reason_es(reason: str) -> str:
     return REASONS_ES.get(reason, reason)
+
+
+def range_pairs(result: Reconciliation) -> pd.DataFrame:
+    """Every suggested pair of the range once (a pair repeats on each day both
+    children appear), with its first and last day and how many days, in course order."""
+    pairs = result.pairs
+    if pairs.empty:
+        return pairs.assign(first_day=[], last_day=[], n_days=[])
+    days = pairs.groupby(["libro", "sige"])["day"].agg(["min", "max", "nunique"])
+    first = pairs.drop_duplicates(["libro", "sige"]).set_index(["libro", "sige"])
+    joined = first.join(days.rename(columns={"min": "first_day", "max": "last_day",
+                                             "nunique": "n_days"}))
+    return joined.reset_index().drop(columns="day")
+
+
+def pair_text(pair, labels: dict[str, str], people: dict[str, StudentInfo]) -> str:  # noqa: ANN001
+    """One suggested pair with its evidence, as markdown."""
+    def side(source: str, rut: str, name: str | None, course: str) -> str:
+        info = people.get(rut)
+        born = fecha(info.birth_date) if info and info.birth_date else "sin dato"
+        shown = name or (info.name if info else "") or "(sin nombre)"
+        return (f"{source}: **{rut_es(rut)}** {shown} · {labels.get(course, course)} · "
+                f"nacimiento: {born}")
+
+    days = (f"el {fecha(pair.first_day)}" if pair.n_days == 1 else
+            f"{pair.n_days} días, del {fecha(pair.first_day)} al {fecha(pair.last_day)}")
+    return (f"{side('Libro', pair.libro, pair.libro_name, pair.course)}  \n"
+            f"{side('SIGE', pair.sige, pair.sige_name, pair.sige_course)}  \n"
+            f"Motivo: {reason_es(pair.reason)} · puntaje {pair.confidence:.0%} · {days}  \n"
+            f"Evidencia: {evidence_es(pair.evidence)}")
 
 
 def other_findings(wrong_course: pd.DataFrame, duplicates: pd.DataFrame,

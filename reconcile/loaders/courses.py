@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reconcile.courses import derived_name, parse_code
 from reconcile.db.models import Course
 from reconcile.loaders.values import fold
 
@@ -30,8 +31,6 @@ _ORDINAL_WORDS = {"primero": "1", "primer": "1", "segundo": "2", "tercero": "3",
                   "cuarto": "4", "quinto": "5", "sexto": "6", "septimo": "7", "octavo": "8"}
 _SYNONYMS = {"basica": "basico", "media": "medio"}
 _FILLER = {"ano", "de", "anio", "nivel"}
-_CODE = re.compile(r"\s*(\d{1,3})\s*[-_/ .]\s*(\d{1,2})\s*[-_/ .]\s*([A-Za-z]{1,3})\s*")
-_MEDIA_CODES = {310, 410, 510, 610, 710, 810, 910}
 
 
 def course_key(text: str) -> str:
@@ -49,23 +48,6 @@ def course_key(text: str) -> str:
             continue
         tokens.append(token)
     return " ".join(tokens)
-
-
-def derived_name(cod_ense: int, cod_grado: int) -> str | None:
-    """The usual grade name for SIGE codes (None when there is no common one)."""
-    if cod_ense == 110 and 1 <= cod_grado <= 8:
-        return f"{cod_grado}° Básico"
-    if cod_ense in _MEDIA_CODES and 1 <= cod_grado <= 4:
-        return f"{cod_grado}° Medio"
-    return None
-
-
-def parse_code(text: str) -> tuple[int, int, str] | None:
-    """``ENSE-GRADO-LETRA`` (also with spaces, ``/`` or ``_``), or None."""
-    match = _CODE.fullmatch(text or "")
-    if not match:
-        return None
-    return int(match.group(1)), int(match.group(2)), match.group(3).upper()
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reconcile import rut as rutlib
+from reconcile.courses import sort_key as course_sort_key
 from reconcile.matching.names import name_keys
 from reconcile.matching.rosters import Keys, compare_with_keys, day_numbers
 from reconcile.matching.suggest import (
@@ -96,16 +97,6 @@ class Reconciliation:
                 "reasons": list(row.reasons),
             })
         return out
-
-
-def course_sort_key(code: str) -> tuple:
-    """``110-10-A`` after ``110-2-A``: numbers compare as numbers.
-
-    >>> sorted(['310-1-A', '110-10-A', '110-2-B', '110-2-A'], key=course_sort_key)
-    ['110-2-A', '110-2-B', '110-10-A', '310-1-A']
-    """
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
-                 for part in str(code).split("-"))
 
 
 def _lists(frame: pd.DataFrame, column: str) -> dict[tuple, list[str]]:
