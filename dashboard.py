@@ -4,8 +4,10 @@ import streamlit as st
 from reconcile.db import upgrade
 from ui import context
 from ui.login import login_page
+from ui.spanish import apply as spanish_texts
 
 st.set_page_config(page_title="Asistencia SIGE", page_icon="📋", layout="wide")
+spanish_texts()  # Streamlit's own English texts, in Spanish
 
 
 @st.cache_resource
