@@ -13,6 +13,12 @@ def register(commands) -> None:  # noqa: ANN001
     sige = commands.add_parser("import-sige", help="carga la nómina SIGE (.xlsx, .csv, .xml)")
     sige.add_argument("file", metavar="ARCHIVO", type=Path)
     sige.add_argument("--user", help="usuario que carga (sin él: administrador)")
+    sige.add_argument("--allow-removals", action="store_true",
+                      help="acepta retirar más de la parte permitida de un curso "
+                           "(import.max_removal_share); sin él, esa carga se rechaza")
+    sige.add_argument("--whole-school", action="store_true",
+                      help="vacía también los cursos del establecimiento que el archivo no "
+                           "trae (sin él, esos cursos quedan sin cambios)")
     sige.set_defaults(handler=run_import_sige)
 
     libro = commands.add_parser("import-libro",
@@ -26,7 +32,9 @@ def register(commands) -> None:  # noqa: ANN001
 def run_import_sige(args) -> int:  # noqa: ANN001
     with transaction() as session:
         user = auth.get_user(session, args.user) if args.user else None
-        summary = import_sige(session, args.file, user=user, clock=default_clock())
+        summary = import_sige(session, args.file, user=user, clock=default_clock(),
+                              allow_removals=args.allow_removals,
+                              whole_school=args.whole_school)
     print("\n".join(summary.lines_es()))
     return 0
 

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from reconcile.auth import AuthUser, authorize
 from reconcile.db.models import AuditLog, ImportBatch
 from reconcile.errors import PermissionDenied, UserError
+from reconcile.es_cl import numero
+from reconcile.imports.nomina_scope import CourseRemoval, SchoolScope, share_es
 from reconcile.loaders.errors import RowError
 from reconcile.loaders.progress import ProgressCallback
 from reconcile.loaders.sources import SourceProblem, read_bytes
@@ -41,6 +43,21 @@ class ImportSummary:
     back_to_pending: list[tuple[str, date]] = field(default_factory=list)  # were synced/in process
     month: tuple[int, int] | None = None
     batch_ids: list[int] = field(default_factory=list)
+    # nómina only: which courses it replaced, emptied (whole_school) or left alone
+    courses_replaced: list[str] = field(default_factory=list)  # "1° Básico A (110-1-A)"
+    courses_emptied: list[CourseRemoval] = field(default_factory=list)
+    courses_left_alone: int = 0
+    large_removals: list[CourseRemoval] = field(default_factory=list)  # over the share
+    max_removal_share: float | None = None
+    flags: dict[str, bool] = field(default_factory=dict)  # as the caller asked
+
+    def add_scope(self, scope: SchoolScope) -> None:
+        """Add one school's course scope (nómina) to the summary."""
+        self.courses_replaced += scope.replaced
+        self.courses_emptied += scope.emptied
+        self.courses_left_alone += scope.left_alone
+        self.large_removals += scope.large
+        self.max_removal_share = max(self.max_removal_share or 0.0, scope.share)
 
     def count(self, batch: ImportBatch, added: int, changed: int, removed: int,
               unchanged: int) -> None:
@@ -65,6 +82,7 @@ class ImportSummary:
         lines = [f"{what} «{self.filename}» cargada (RBD {schools}): {self.rows_read} filas leídas.",
                  f"{unit.capitalize()}: {self.added} nuevas, {self.changed} modificadas, "
                  f"{self.removed} eliminadas, {self.unchanged} sin cambios."]
+        lines += self._scope_lines()
         if self.courses_created:
             lines.append(f"Cursos creados: {len(self.courses_created)} "
                          f"({', '.join(self.courses_created[:10])}"
@@ -81,6 +99,29 @@ class ImportSummary:
         if not self.changed_anything:
             lines.append("El archivo no trae cambios respecto de lo ya cargado.")
         return lines
+
+
+    def _scope_lines(self) -> list[str]:
+        """Nómina: the courses replaced, and what happened to the others."""
+        if self.kind != "sige_nomina" or not self.courses_replaced:
+            return []
+        lines = [f"Cursos reemplazados por la nómina: {_listed(self.courses_replaced, ', ')}."]
+        if self.courses_emptied:
+            lines.append("Cursos vaciados (no venían en el archivo): " + _listed(
+                [f"{item.label}, {numero(item.removed)} estudiantes"
+                 for item in self.courses_emptied]) + ".")
+        elif self.courses_left_alone:
+            lines.append(f"Los otros {numero(self.courses_left_alone)} cursos del "
+                         "establecimiento quedan sin cambios.")
+        if self.large_removals:
+            lines.append(f"Retiros sobre el {share_es(self.max_removal_share or 0.0)} de un "
+                         f"curso: {_listed([item.count_es() for item in self.large_removals])}.")
+        return lines
+
+
+def _listed(items: list[str], separator: str = "; ", shown: int = 10) -> str:
+    more = f" y {numero(len(items) - shown)} más" if len(items) > shown else ""
+    return separator.join(items[:shown]) + more
 
 
 def source_bytes(source: Source, filename: str | None) -> tuple[bytes, str]:

@@ -1,9 +1,12 @@
 """Writing a SIGE nómina: courses, students and enrolments of its RBD and year.
 
-The nómina is the full picture of a school's enrolment for a year: an enrolment
-that is missing from a later nómina of the same RBD and year is removed (and
-counted as removed). Courses and students are never deleted, and attendance is
-never touched: the Libro's marks stay, and the reconciliation shows the gap.
+A nómina replaces the enrolment of the courses it lists: an enrolment of a listed
+course that is missing from the file is removed (and counted as removed); the
+school's other courses are left alone unless ``whole_school`` asks to empty them.
+Removing more than ``import.max_removal_share`` of a listed course needs
+``allow_removals`` (see ``nomina_scope``). Courses and students are never deleted,
+and attendance is never touched: the Libro's marks stay, and the reconciliation
+shows the gap.
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from reconcile.imports.common import (
     sha256,
     source_bytes,
 )
+from reconcile.imports.nomina_scope import RemovalsNeedConfirmation, SchoolScope, plan_school
 from reconcile.loaders.identifiers import classify
 from reconcile.loaders.nomina import read_nomina
 from reconcile.loaders.progress import Progress, ProgressCallback
@@ -39,7 +43,8 @@ _STUDENT_FIELDS = ["run", "dv", "kind", "nombres", "ape_paterno", "ape_materno",
 
 def import_sige(session: Session, source: Source, *, filename: str | None = None,
                 user: AuthUser | None = None, clock: Clock | None = None,
-                progress: ProgressCallback | None = None) -> ImportSummary:
+                progress: ProgressCallback | None = None, allow_removals: bool = False,
+                whole_school: bool = False) -> ImportSummary:
     """Validate a nómina, then create or update its courses, students and enrolments.
 
     The caller owns the transaction (``with reconcile.db.transaction(url) as s``): on
@@ -47,7 +52,14 @@ def import_sige(session: Session, source: Source, *, filename: str | None = None
     and an exception rolls the caller's transaction back. ``user`` None is the
     administrator (CLI without --user), who may create a school's first record.
     ``progress(fraction, label)`` is called as the import goes (fractions rising to
-    1.0, Spanish labels)."""
+    1.0, Spanish labels).
+
+    Only the courses the file lists are replaced; ``whole_school`` also empties the
+    school's other courses of the file's years. When a listed course would lose more
+    than ``import.max_removal_share`` of its students, this raises
+    ``RemovalsNeedConfirmation`` (names, counts) unless ``allow_removals``; the
+    summary's ``large_removals`` lists the same courses, so a dry run with
+    ``allow_removals=True`` shows what a save will need confirmed."""
     report = Progress(progress)
     report(0.0, "Leyendo archivo")
     now = (clock or default_clock()).now()
@@ -63,14 +75,23 @@ def import_sige(session: Session, source: Source, *, filename: str | None = None
         raise UserError(f"{name}: la nómina no tiene alumnos; no se cargó nada.")
     digest = sha256(data)
     summary = ImportSummary("sige_nomina", name, digest, rbds, rows_read=nomina.rows_read)
+    summary.flags = {"allow_removals": allow_removals, "whole_school": whole_school}
     schools = [nomina.frame.loc[nomina.frame["rbd"] == rbd] for rbd in rbds]
+    scopes = [plan_school(session, school, rbd,
+                          settings.get_float(session, "import.max_removal_share", rbd),
+                          whole_school) for rbd, school in zip(rbds, schools)]
+    for scope in scopes:
+        summary.add_scope(scope)
+    if summary.large_removals and not allow_removals:  # before anything is written
+        raise RemovalsNeedConfirmation(name, summary.large_removals,
+                                       max(scope.share for scope in scopes))
     spans = report.span(_READING, 1.0).steps([len(school) for school in schools])
-    for rbd, school, span in zip(rbds, schools, spans):
+    for rbd, school, scope, span in zip(rbds, schools, scopes, spans):
         school_min = settings.get_int(session, "rut.provisional_min_body", rbd)
         if school_min != min_body:
             school = school.assign(kind=classify(school["run"], school["kind"], school_min))
         _ensure_school(session, rbd, user, now, name)
-        _import_school(session, school, rbd, name, digest, user, now, summary, span)
+        _import_school(session, school, scope, name, digest, user, now, summary, span)
     report(1.0, "Listo")
     return summary
 
@@ -85,9 +106,10 @@ def _ensure_school(session: Session, rbd: int, user: AuthUser | None, now, name:
     session.flush()
 
 
-def _import_school(session: Session, school: pd.DataFrame, rbd: int, name: str, digest: str,
-                   user: AuthUser | None, now, summary: ImportSummary,
+def _import_school(session: Session, school: pd.DataFrame, scope: SchoolScope, name: str,
+                   digest: str, user: AuthUser | None, now, summary: ImportSummary,
                    progress: Progress) -> None:
+    rbd = scope.rbd
     progress(0.0, "Guardando cursos")
     batch = new_batch(session, "sige_nomina", rbd, name, digest, user, now, len(school))
     years = sorted(int(y) for y in pd.unique(school["year"]))
@@ -99,7 +121,8 @@ def _import_school(session: Session, school: pd.DataFrame, rbd: int, name: str, 
         course_id=[course_ids[k] for k in zip(school["year"], school["cod_ense"],
                                              school["cod_grado"], school["letra"])],
         student_id=school["rut"].map(student_ids))
-    added, changed, removed, unchanged = _enrolments(session, school, rbd, years, course_ids,
+    replaced = [course_ids[key] for key in scope.listed] + scope.emptied_ids
+    added, changed, removed, unchanged = _enrolments(session, school, rbd, replaced,
                                                      changed_students, batch.id)
     progress(1.0, "Guardando matrículas")
     summary.count(batch, added, changed, removed, unchanged)
@@ -109,7 +132,10 @@ def _import_school(session: Session, school: pd.DataFrame, rbd: int, name: str, 
         "filename": name, "sha256": digest, "batch_id": batch.id, "years": years,
         "rows_read": len(school), "added": added, "changed": changed, "removed": removed,
         "unchanged": unchanged, "courses_created": len(created),
-        "students_created": new_students})
+        "students_created": new_students, **summary.flags,
+        "courses_replaced": [f"{k[1]}-{k[2]}-{k[3]}" for k in scope.listed],
+        "courses_emptied": [r.code for r in scope.emptied], "courses_left_alone": scope.left_alone,
+        "large_removals": [r.code for r in scope.large]})
 
 
 def _courses(session: Session, school: pd.DataFrame, rbd: int, years: list[int]):
@@ -158,14 +184,14 @@ def _students(session: Session, school: pd.DataFrame, rbd: int):
     return ids, len(new_rows), changed
 
 
-def _enrolments(session: Session, school: pd.DataFrame, rbd: int, years: list[int],
-                course_ids: dict, changed_students: set[str], batch_id: int):
-    """Insert new enrolments, update changed dates, remove those no longer listed."""
-    year_courses = [cid for key, cid in course_ids.items() if key[0] in years]
+def _enrolments(session: Session, school: pd.DataFrame, rbd: int, replaced: list[int],
+                changed_students: set[str], batch_id: int):
+    """Insert new enrolments, update changed dates, remove those of the ``replaced``
+    courses that the file no longer lists."""
     existing = {(row.course_id, row.student_id): row for row in session.execute(
         select(Enrolment.id, Enrolment.course_id, Enrolment.student_id,
                Enrolment.incorporated_on, Enrolment.withdrawn_on)
-        .where(Enrolment.rbd == rbd, Enrolment.course_id.in_(year_courses)))}
+        .where(Enrolment.rbd == rbd, Enrolment.course_id.in_(replaced)))}
     wanted = records(school, ["course_id", "student_id", "incorporated_on", "withdrawn_on",
                               "rut"])
     seen, new_rows, updates, unchanged = set(), [], [], 0
