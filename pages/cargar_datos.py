@@ -2,6 +2,9 @@
 
 Each file is first checked (a dry run in a transaction that is rolled back), so the
 user sees every bad row, or exactly what would change, before anything is stored.
+A nómina replaces only the courses it lists; removing many students of a course, or
+emptying the courses it does not list, needs its own confirmation. After a save only
+the result stays on screen.
 """
 from functools import partial
 
@@ -11,7 +14,16 @@ from reconcile.auth import AuthUser
 from reconcile.errors import UserError
 from reconcile.imports import import_libro, import_sige
 from ui import context, page
-from ui.imports import checked, error_table, forget_check, run_import
+from ui.imports import (
+    checked,
+    error_table,
+    forget_check,
+    remember_saved,
+    removal_confirmations,
+    run_import,
+    show_saved,
+    uploader_generation,
+)
 
 IMPORTERS = {
     "nomina": ("Nómina SIGE", import_sige, ["xlsx", "csv", "xml"],
@@ -32,12 +44,27 @@ def importer_tab(kind: str, user: AuthUser, rbd: int) -> None:
     title, importer, types, help_text = IMPORTERS[kind]
     if importer is import_libro:  # the school to assume when the file does not name one
         importer = partial(import_libro, rbd=rbd)
+    if show_saved(kind, rbd):
+        return
     st.caption(help_text)
-    upload = st.file_uploader(title, type=types, key=f"upload_{kind}")
+    generation = uploader_generation(kind)
+    upload = st.file_uploader(title, type=types, key=f"upload_{kind}_{generation}")
     if upload is None:
         return
     data = upload.getvalue()
-    preview = checked(f"{kind}_{rbd}", importer, data, upload.name, user, context.clock())
+    check_key = f"{kind}_{rbd}"
+    if importer is import_sige:
+        whole_school = st.checkbox(
+            "Vaciar los cursos que el archivo no trae", key=f"whole_school_{generation}",
+            help="La nómina reemplaza la matrícula de los cursos que trae y deja los demás "
+                 "sin cambios. Marque esta opción solo si el archivo es la nómina completa "
+                 "del establecimiento.")
+        importer = partial(import_sige, whole_school=whole_school)
+        preview_importer = partial(importer, allow_removals=True)  # to show, not to refuse
+        check_key += "_whole" if whole_school else ""
+    else:
+        preview_importer = importer
+    preview = checked(check_key, preview_importer, data, upload.name, user, context.clock())
     if isinstance(preview, UserError):
         st.error(f"«{upload.name}» tiene problemas: no se guardó nada. Corrija el archivo y "
                  "vuelva a cargarlo.")
@@ -47,16 +74,21 @@ def importer_tab(kind: str, user: AuthUser, rbd: int) -> None:
     st.markdown("\n".join(f"- {line}" for line in preview.lines_es()))
     if not preview.changed_anything:
         return
-    if st.button("Guardar en la base", key=f"save_{kind}", type="primary"):
+    save_options, ready = {}, True
+    if kind == "nomina":
+        allow_removals, ready = removal_confirmations(preview, f"{kind}_{generation}")
+        save_options["allow_removals"] = allow_removals
+    if st.button("Guardar en la base", key=f"save_{kind}", type="primary", disabled=not ready):
         try:
-            summary = run_import(importer, data, upload.name, user, context.clock())
+            summary = run_import(partial(importer, **save_options), data, upload.name, user,
+                                 context.clock())
         except UserError as problems:  # the data changed between the check and the save
             st.error("No se guardó nada:")
             st.dataframe(error_table(problems), hide_index=True, width="stretch")
             return
         forget_check(f"{kind}_{rbd}")  # the next check compares with what was just saved
-        st.success("Guardado.")
-        st.markdown("\n".join(f"- {line}" for line in summary.lines_es()))
+        remember_saved(kind, rbd, data, summary)
+        st.rerun()
 
 
 nomina_tab, libro_tab = st.tabs(["Nómina SIGE", "Asistencia del Libro Digital"])

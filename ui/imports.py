@@ -1,5 +1,6 @@
 """Running an importer from a page: a dry run to preview, the real run to save, both
-with a progress bar fed by the importer itself."""
+with a progress bar fed by the importer itself; the nómina's confirmations; and the
+saved result, which alone stays on screen after a save."""
 from __future__ import annotations
 
 import hashlib
@@ -13,7 +14,9 @@ from reconcile.auth import AuthUser
 from reconcile.clock import Clock
 from reconcile.db import session_factory, transaction
 from reconcile.errors import UserError
+from reconcile.es_cl import numero
 from reconcile.imports.common import ImportSummary
+from reconcile.imports.nomina_scope import share_es
 
 Importer = Callable[..., ImportSummary]
 
@@ -59,7 +62,64 @@ def checked(key: str, importer: Importer, data: bytes, filename: str, user: Auth
 
 
 def forget_check(key: str) -> None:
-    st.session_state.pop(f"checked_{key}", None)
+    """Forget the dry runs of ``key`` (every variant: ``key`` and ``key_…``)."""
+    for name in [name for name in st.session_state
+                 if name == f"checked_{key}" or str(name).startswith(f"checked_{key}_")]:
+        del st.session_state[name]
+
+
+def removal_confirmations(preview: ImportSummary, key: str) -> tuple[bool, bool]:
+    """The nómina's warnings and their confirmations, drawn under the preview.
+
+    Returns (allow_removals, ready): what to pass to the importer, and whether every
+    removal the preview announced has been confirmed. The save button alone never
+    confirms: the importer refuses large removals unless ``allow_removals``."""
+    ready, allow_removals = True, False
+    if preview.large_removals:
+        share = share_es(preview.max_removal_share or 0.0)
+        st.warning(f"**Atención:** esta nómina retiraría más del {share} de los estudiantes "
+                   "de estos cursos:\n\n" + "\n".join(
+                       f"- **{item.count_es()}:** {', '.join(item.names)}"
+                       for item in preview.large_removals)
+                   + "\n\nSi el archivo trae solo una parte del curso, no guarde: exporte de "
+                     "nuevo la nómina completa desde SIGE.")
+        allow_removals = st.checkbox("Confirmo que se retiren estos estudiantes de la nómina",
+                                     key=f"confirm_removals_{key}")
+        ready = allow_removals
+    if preview.courses_emptied:
+        total = sum(item.removed for item in preview.courses_emptied)
+        st.warning(f"**Atención:** se vaciarán {numero(len(preview.courses_emptied))} cursos "
+                   f"que el archivo no trae ({numero(total)} estudiantes):\n\n" + "\n".join(
+                       f"- {item.label}: {numero(item.removed)} estudiantes"
+                       for item in preview.courses_emptied))
+        ready = st.checkbox("Confirmo que se vacíen los cursos que el archivo no trae",
+                            key=f"confirm_whole_school_{key}") and ready
+    return allow_removals, ready
+
+
+def remember_saved(kind: str, rbd: int, data: bytes, summary: ImportSummary) -> None:
+    """Keep the saved result for the next run, which draws only it (``show_saved``),
+    and give the next upload a fresh, empty uploader."""
+    st.session_state[f"saved_{kind}_{rbd}"] = {
+        "sha256": hashlib.sha256(data).hexdigest(), "lines": summary.lines_es()}
+    st.session_state[f"uploader_{kind}"] = uploader_generation(kind) + 1
+
+
+def uploader_generation(kind: str) -> int:
+    return st.session_state.get(f"uploader_{kind}", 0)
+
+
+def show_saved(kind: str, rbd: int) -> bool:
+    """After a save: the result and a way to load another file, nothing else."""
+    saved = st.session_state.get(f"saved_{kind}_{rbd}")
+    if saved is None:
+        return False
+    st.success("Guardado.")
+    st.markdown("\n".join(f"- {line}" for line in saved["lines"]))
+    if st.button("Cargar otro archivo", key=f"another_{kind}"):
+        del st.session_state[f"saved_{kind}_{rbd}"]
+        st.rerun()
+    return True
 
 
 def run_import(importer: Importer, data: bytes, filename: str, user: AuthUser,
