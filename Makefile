@@ -19,8 +19,10 @@ setup: $(STAMP)
 db: setup
 	@$(PY) -m reconcile init-db
 
+# sige.base_url follows the emulator's port on the demo's database (never a real SIGE's
+# address: see reconcile/demo_setup.py follow_emulator).
 demo: db
-	@$(PY) -m reconcile demo --if-empty
+	@$(PY) -m reconcile demo --if-empty --sige-url http://127.0.0.1:$(SIGE_PORT)
 
 # The local SIGE emulator stands in for SIGE with the demo school's nómina and convenio
 # (reconcile/demo_setup.py DEMO_CREDENTIALS); it stops with the panel.

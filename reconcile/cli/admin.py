@@ -21,6 +21,9 @@ def register(commands) -> None:  # noqa: ANN001
                       help="no hace nada si la base ya tiene algún establecimiento")
     demo.add_argument("--folder", type=Path, default=None,
                       help="carpeta donde escribir los archivos (por defecto data/demo)")
+    demo.add_argument("--sige-url", metavar="URL",
+                      help="dirección del SIGE de prueba (make run); sige.base_url la sigue "
+                           "si la base es la de la demostración y apunta a un emulador local")
     demo.set_defaults(handler=run_demo)
 
     user = commands.add_parser("user", help="usuarios").add_subparsers(
@@ -67,7 +70,7 @@ def run_demo(args) -> int:  # noqa: ANN001
     from reconcile.demo_setup import DEMO_FOLDER, build_demo  # heavy, only for this command
 
     build_demo(seed=args.seed, only_if_empty=args.if_empty, out=sys.stdout,
-               folder=args.folder or DEMO_FOLDER)
+               folder=args.folder or DEMO_FOLDER, sige_url=args.sige_url)
     return 0
 
 
