@@ -32,8 +32,10 @@ CourseKey = tuple[int, int, int, str]  # year, cod_ense, cod_grado, letra
 def course_name(cod_ense: int, cod_grado: int, letra: str, desc_grado: str | None) -> str:
     """The course as people write it: ``1° Básico A`` (the code when there is no name).
 
-    >>> course_name(110, 1, "A", None), course_name(310, 2, "B", "2° Medio"), course_name(999, 1, "C", "")
-    ('1° Básico A', '2° Medio B', '999-1-C')
+    >>> course_name(110, 1, "A", None), course_name(310, 2, "B", "2° Medio")
+    ('1° Básico A', '2° Medio B')
+    >>> course_name(999, 1, "C", "")
+    '999-1-C'
     """
     grade = desc_grado or derived_name(cod_ense, cod_grado)
     return f"{grade} {letra}" if grade else f"{cod_ense}-{cod_grado}-{letra}"
