@@ -60,8 +60,12 @@ def test_libro_after_nomina_stores_the_marks(school):
     assert not at.exception
     at.button(key="save_libro").click()
     at = at.run()
-    assert at.success[-1].value == "Guardado."
+    assert [s.value for s in at.success] == ["Guardado.", "Guardado."]  # one per tab
     assert count(school, AttendanceMark) > 0
+    # after a save only the result stays: no preview, no save button, the summary once
+    assert not [b for b in at.button if b.key in ("save_nomina", "save_libro")]
+    assert sum("Días-curso con cambios" in m.value for m in at.markdown) == 1
+    assert {b.key for b in at.button} >= {"another_nomina", "another_libro"}
 
 
 def test_a_bad_file_shows_every_problem_and_stores_nothing(school):

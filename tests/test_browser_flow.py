@@ -37,6 +37,9 @@ def test_upload_reconcile_and_correct_in_the_browser(tmp_path, clock):
         bad.write_text("RBD;Curso;RUT;Nombre;Fecha;Hora;Asistencia\n"
                        "24875;7° Medio Z;23.456.789-6;Martina;03-11-2026;2;P\n", "utf-8")
         panel = page.get_by_role("tabpanel", name="Asistencia del Libro Digital")
+        # after a save only the result is on screen, with a way to load another file
+        assert panel.get_by_role("button", name="Guardar en la base").count() == 0
+        panel.get_by_role("button", name="Cargar otro archivo").click()
         panel.locator("input[type=file]").set_input_files(str(bad))
         panel.get_by_text("no se guardó nada").wait_for()
         # the error table is a canvas grid: its cells exist for screen readers, hidden
