@@ -17,7 +17,7 @@ def _migrated() -> bool:
 
 
 _migrated()
-user = context.current_user()
+user = context.restore_session()  # the login survives a refresh (F5) until it ends
 if user is None:
     navigation = st.navigation([st.Page(login_page, title="Ingresar", icon=":material/login:")],
                                position="hidden")

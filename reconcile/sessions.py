@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reconcile import settings
+from reconcile.audit import record
 from reconcile.auth import AuthUser, as_auth_user
 from reconcile.clock import Clock
 from reconcile.db.models import LoginSession, Setting, User
@@ -66,12 +67,13 @@ def resolve(session: Session, cookie: str | None, clock: Clock) -> AuthUser | No
 
 
 def revoke(session: Session, cookie: str | None, clock: Clock) -> str | None:
-    """End one session (logout); return its user name, or None if there was none."""
+    """End one session (logout, audited); return its user name, or None if there was none."""
     row = _find(session, cookie)
     if row is None:
         return None
     if row.revoked_at is None:
         row.revoked_at = clock.now()
+        record(session, clock, row.username, "logout")
     return row.username
 
 

@@ -1,8 +1,14 @@
 """The dashboard's login, logout, wrong password and lock-out, through AppTest."""
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
+import pytest
+from sqlalchemy import select
+
+from reconcile import auth
+from reconcile.db import transaction
+from reconcile.db.models import AuditLog, LoginSession
 from tests.app_helpers import app, log_in, make_school, make_user
 
 
@@ -52,9 +58,9 @@ def test_five_failures_lock_the_account_even_for_the_right_password(school):
     at = app().run()
     for _ in range(5):
         at = log_in(at, "director", "equivocada")
-    assert "bloqueada" in at.error[0].value
+    assert "bloqueado por 15 minutos" in at.error[0].value
     at = log_in(at, "director")
-    assert "bloqueada" in at.error[0].value
+    assert "Intente de nuevo en 15 minutos" in at.error[0].value
     assert "Escuela Los Aromos" not in texts(at)
 
 
@@ -71,7 +77,40 @@ def test_a_sostenedor_switches_between_its_schools(school, db_url, clock):
     make_user(db_url, "slep", "sostenedor", [24875, 30001])
     at = log_in(app().run(), "slep")
     assert [s.value for s in at.subheader][0] == "Escuela Los Aromos"
-    at.selectbox(key="selected_rbd").set_value(30001)
+    at.selectbox(key="school_selector").set_value(30001)
     at = at.run()
     assert not at.exception
     assert [s.value for s in at.subheader][0] == "Liceo Bicentenario Norte"
+
+
+def test_logout_ends_the_login_session_and_is_audited(school, db_url):
+    at = log_in(app().run(), "director")
+    with transaction(db_url) as session:
+        assert session.scalar(select(LoginSession.revoked_at)) is None
+    at.button(key="logout").click()
+    at.run()
+    with transaction(db_url) as session:
+        assert session.scalar(select(LoginSession.revoked_at)) is not None
+        actions = list(session.scalars(select(AuditLog.action).order_by(AuditLog.id)))
+    assert actions == ["login", "logout"]
+
+
+def test_an_idle_session_ends_on_the_next_click(school, clock, monkeypatch):
+    at = log_in(app().run(), "director")
+    monkeypatch.setenv("RECONCILE_NOW", (clock.now() + timedelta(minutes=59)).isoformat())
+    at = at.run()
+    assert "Escuela Los Aromos" in texts(at)  # 59 minutes idle: still in
+    monkeypatch.setenv("RECONCILE_NOW", (clock.now() + timedelta(minutes=120)).isoformat())
+    at = at.run()
+    assert [t.label for t in at.text_input] == ["Usuario", "Contraseña"]
+    assert "Ingrese nuevamente" in at.info[0].value
+    assert "Escuela Los Aromos" not in texts(at)
+
+
+def test_a_password_change_ends_an_open_dashboard_session(school, db_url):
+    at = log_in(app().run(), "director")
+    with transaction(db_url) as session:
+        auth.set_password(session, "director", "otra-clave-larga")
+    at = at.run()
+    assert [t.label for t in at.text_input] == ["Usuario", "Contraseña"]
+    assert "Escuela Los Aromos" not in texts(at)

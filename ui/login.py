@@ -10,6 +10,9 @@ from ui import context
 def login_page() -> None:
     st.title("Asistencia SIGE")
     st.caption("Conciliación y sincronización del Control de Subvenciones")
+    notice = st.session_state.get(context.NOTICE_KEY)
+    if notice:
+        st.info(notice)
     with st.form("login"):
         username = st.text_input("Usuario")
         password = st.text_input("Contraseña", type="password")

@@ -22,12 +22,17 @@ def start(title: str) -> tuple[AuthUser, int]:
                  for school in schools(session, user.rbds)}
     with account:
         st.markdown(f"**{user.display_name}** · {user.role_label}")
+        rbd = context.selected_rbd()
         if len(user.rbds) > 1:
-            st.selectbox("Establecimiento", user.rbds, key=context.SCHOOL_KEY,
-                         format_func=lambda rbd: names.get(rbd, f"RBD {rbd}"))
+            # A widget's state does not carry over to another page: the selector starts
+            # every run from the kept school in view, and writes back to it.
+            st.session_state[context.SCHOOL_WIDGET_KEY] = rbd
+            st.selectbox("Establecimiento", user.rbds, key=context.SCHOOL_WIDGET_KEY,
+                         format_func=lambda rbd: names.get(rbd, f"RBD {rbd}"),
+                         on_change=context.keep_school_choice)
         else:
-            st.caption(names.get(user.rbds[0], f"RBD {user.rbds[0]}"))
+            st.caption(names.get(rbd, f"RBD {rbd}"))
         if st.button("Cerrar sesión", key="logout"):
             context.sign_out()
             st.rerun()
-    return user, context.selected_rbd()
+    return user, rbd
