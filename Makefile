@@ -25,7 +25,8 @@ demo: db
 	@$(PY) -m reconcile demo --if-empty --sige-url http://127.0.0.1:$(SIGE_PORT)
 
 # The local SIGE emulator stands in for SIGE with the demo school's nómina and convenio
-# (reconcile/demo_setup.py DEMO_CREDENTIALS); it stops with the panel.
+# (reconcile/demo_setup.py DEMO_CREDENTIALS); the worker sends what `sync` queued and follows
+# each ticket. Both stop with the panel (Ctrl-C), and make waits until they are gone.
 SIGE_PORT ?= 8765
 DEMO_NOMINA := data/demo/nomina_sige.xlsx
 
@@ -37,7 +38,9 @@ run: demo
 	    > data/emulator.log 2>&1 & emulator=$$!; \
 	  echo "SIGE de prueba: http://127.0.0.1:$(SIGE_PORT) (registro en data/emulator.log)"; \
 	fi; \
-	trap 'test -n "$$emulator" && kill $$emulator 2>/dev/null' EXIT INT TERM; \
+	$(PY) -m reconcile worker > data/worker.log 2>&1 & worker=$$!; \
+	echo "Trabajador de envíos a SIGE (registro en data/worker.log)"; \
+	trap 'kill $$worker $$emulator 2>/dev/null; wait' EXIT INT TERM; \
 	echo "Panel: http://$(HOST):$(PORT)  (Ctrl-C para detener)"; \
 	$(PY) -m streamlit run dashboard.py --server.headless true --server.address $(HOST) \
 		--server.port $(PORT) --browser.gatherUsageStats false
