@@ -15,10 +15,12 @@ from ui import context, page
 from ui import reconciliation as view
 from ui.corrections import ask_approval, corrections_section, show_pending_approval
 
-DAY_COLUMN_PX = 44  # a month of day columns fits beside the course names at 1366 px
+DAY_COLUMN_PX = 35  # 23 worked days fit beside the course names at 1366 px (sidebar open)
 GLANCE_OPENED = "glance_opened"  # the ✖ cell last opened from the grid
+NO_BREAK_RUT = '<style>[data-testid="stTable"] td:first-child { white-space: nowrap; }</style>'
 
 user, rbd = page.start("Conciliación")
+st.html(NO_BREAK_RUT)  # a RUT in a table is never split across lines
 today = context.clock().now().date()
 with session_factory()() as session:
     month = calendar_for(session, rbd).current_month(context.clock().now())
@@ -63,7 +65,7 @@ c.metric("Con RUT no reconocidos (Caso 2)",
 d.metric("Pares provisorio-definitivo sugeridos", len(pairs))
 
 st.subheader("Vista general")
-st.caption("✔ listo para enviar · ✖ n: estudiantes con problemas ese día (haga clic para ver "
+st.caption("✔ listo para enviar · ✖n: n estudiantes con problemas ese día (haga clic para ver "
            "el detalle abajo) · vacío: sin registro")
 grid = view.glance(result, labels)
 event = st.dataframe(

@@ -23,7 +23,7 @@ NEXT_STEP = ("Revise este RUT en el libro de clases y en la nómina SIGE: el est
 
 @dataclass(frozen=True)
 class Glance:
-    """Courses x days: ✔ ready, ✖ n with how many students have problems, blank
+    """Courses x days: ✔ ready, ✖n with how many students have problems, blank
     without record. ``table`` rows are course names, columns short day labels;
     ``codes`` and ``days`` give the course code and date of each row and column."""
 
@@ -47,7 +47,7 @@ def glance(result: Reconciliation, labels: dict[str, str]) -> Glance:
     days = result.course_days
     problems = (result.missing.groupby(["course", "day"]).size()
                 .add(result.unknown.groupby(["course", "day"]).size(), fill_value=0))
-    cells = [("✔" if ready else f"✖ {int(problems.get((course, day), 0))}")
+    cells = [("✔" if ready else f"✖{int(problems.get((course, day), 0))}")  # compact: 35 px
              for course, day, ready in zip(days["course"], days["day"], days["ready"],
                                           strict=True)]
     ordered = sorted(set(days["day"]))
