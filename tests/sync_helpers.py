@@ -34,7 +34,7 @@ from reconcile.sige.emulator import (
     load_nomina,
     serve_in_thread,
 )
-from reconcile.sync import payload
+from reconcile.sync import payload, rules
 from reconcile.sync.worker import Worker
 from tests.cli_helpers import ROOT
 
@@ -126,16 +126,29 @@ def build_school(url: str, folder: Path, *, credentials: bool = True,
     return SmallSchool(url, school, files, clock)
 
 
-def configure(url: str, **values: str) -> None:
-    """Set global settings (``sync__concurrency`` for ``sync.concurrency``)."""
+def configure(url: str, values: dict[str, object], rbd: int | None = None) -> None:
+    """Set settings (global, or the school's with ``rbd``)."""
     with transaction(url) as session:
         for key, value in values.items():
-            settings.set_value(session, key.replace("__", "."), str(value), clock=FixedClock(NOW))
+            settings.set_value(session, key, str(value), rbd, clock=FixedClock(NOW))
+
+
+class SlowEmulator(Emulator):
+    """The emulator behind a slow network: every SOAP call takes ``latency`` seconds
+    before SIGE sees it (so a test can stop a worker while its calls are in flight)."""
+
+    latency = 0.0
+
+    def handle(self, path: str, soap_action: str | None, body: bytes):  # noqa: ANN201
+        if self.latency:
+            time.sleep(self.latency)
+        return super().handle(path, soap_action, body)
 
 
 @contextmanager
 def emulator_for(small: SmallSchool, tmp_path: Path, *, delay: float = 0.0,
-                 faults: FaultPlan | None = None, timer=None) -> Iterator[RunningEmulator]:
+                 faults: FaultPlan | None = None, timer=None,
+                 latency: float = 0.0) -> Iterator[RunningEmulator]:
     """The SIGE emulator serving the school's nómina with the demo convenio, in a
     thread; ``sige.base_url`` points at it."""
     enrolment, bad = load_nomina(small.files.nomina)
@@ -144,12 +157,28 @@ def emulator_for(small: SmallSchool, tmp_path: Path, *, delay: float = 0.0,
                           DEMO_CREDENTIALS["sige.convenio_id"],
                           DEMO_CREDENTIALS["sige.convenio_token"], frozenset({small.rbd}))
     options = {"timer": timer} if timer is not None else {}
-    emulator = Emulator(enrolment, [grant], store=tmp_path / "sige_emulator.db",
-                        clock=FixedClock(NOW), delay_seconds=delay, faults=faults, **options)
+    emulator = SlowEmulator(enrolment, [grant], store=tmp_path / "sige_emulator.db",
+                            clock=FixedClock(NOW), delay_seconds=delay, faults=faults, **options)
+    emulator.latency = latency
     with serve_in_thread(emulator) as running:
-        configure(small.url, sige__base_url=running.url)
+        configure(small.url, {"sige.base_url": running.url})
         yield running
     emulator.store.close()
+
+
+def queue(small: SmallSchool, username: str, override: str | None = None,
+          start: date | None = None, end: date | None = None,
+          courses: list[str] | None = None) -> rules.SyncPlan:
+    """A sync request (the whole SIGE month unless ``start``/``end``), as the CLI makes it."""
+    with transaction(small.url) as session:
+        user = auth.get_user(session, username)
+        if start is None:
+            start, end = rules.month_range(session, small.rbd, small.clock)
+            whole = True
+        else:
+            whole = False
+        return rules.request(session, user, small.rbd, start, end or start, courses, override,
+                             small.clock, whole_month=whole)
 
 
 def run_worker(url: str, *, concurrency: int | None = None, timeout: float = 60.0) -> int:
