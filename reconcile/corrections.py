@@ -22,8 +22,10 @@ from reconcile import audit
 from reconcile import rut as rutlib
 from reconcile.auth import AuthUser, authorize
 from reconcile.clock import Clock, as_santiago, default_clock
+from reconcile.courses import label as course_name
 from reconcile.db.models import AttendanceMark, Course, Enrolment, RutCorrection, Student
 from reconcile.errors import UserError
+from reconcile.school import display_names
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +196,7 @@ def export_rows(session: Session, user: AuthUser, rbd: int) -> list[ExportRow]:
     """The active corrections as the list to fix in the class book, by course."""
     authorize(user, "view", rbd)
     corrections = list_corrections(session, rbd)
+    approvers = display_names(session, [c.approved_by for c in corrections])
     targets = [c.to_rut for c in corrections]
     people = {s.rut: s for s in session.scalars(
         select(Student).where(Student.rbd == rbd, Student.rut.in_(targets)))} if targets else {}
@@ -210,11 +213,12 @@ def export_rows(session: Session, user: AuthUser, rbd: int) -> list[ExportRow]:
         course = courses.get(c.to_rut)
         name = " ".join(p for p in (person.nombres, person.ape_paterno, person.ape_materno)
                         if p) if person else ""
-        course_label = (f"{course.desc_grado} {course.letra}" if course and course.desc_grado
-                        else course.code if course else "")
+        course_label = (course_name(course.cod_ense, course.cod_grado, course.letra,
+                                    course.desc_grado) if course else "")
         rows.append(ExportRow(course_label, name or (person.full_name or "" if person else ""),
                               _shown(c.from_rut), _shown(c.to_rut), REASONS_ES.get(c.reason,
-                              c.reason), c.approved_by, _when(c.approved_at)))
+                              c.reason), approvers.get(c.approved_by, c.approved_by),
+                              _when(c.approved_at)))
     return sorted(rows, key=lambda r: (r.course, r.student))
 
 
