@@ -17,7 +17,8 @@ from ui.corrections import ask_approval, corrections_section, show_pending_appro
 
 DAY_COLUMN_PX = 35  # 23 worked days fit beside the course names at 1366 px (sidebar open)
 GLANCE_OPENED = "glance_opened"  # the ✖ cell last opened from the grid
-NO_BREAK_RUT = '<style>[data-testid="stTable"] td:first-child { white-space: nowrap; }</style>'
+NO_BREAK_RUT = ('<style>[data-testid="stTable"] td:first-child, [data-testid="stTable"] '
+                'td:first-child * { white-space: nowrap; }</style>')
 
 user, rbd = page.start("Conciliación")
 st.html(NO_BREAK_RUT)  # a RUT in a table is never split across lines
