@@ -161,14 +161,16 @@ def request(session: Session, user: AuthUser, rbd: int, start: date, end: date,
             clock: Clock | None = None, whole_month: bool = False) -> SyncPlan:
     """``plan``, then queue what may be sent (jobs + day states) and audit it, in
     the caller's transaction. Raises UserError, with every reason, when nothing
-    could be queued."""
+    could be queued; that refused request is audited in a transaction of its own
+    (the error rolls the caller's back)."""
     clock = clock or default_clock()
     result = plan(session, user, rbd, start, end, courses, override_reason, clock, whole_month)
     if not result.queued:
         reasons = [r.line_es() for r in result.refused] or ["No hay días-curso para enviar en "
                                                              "ese rango."]
-        audit.record(session, clock, user.username, REQUEST_ACTION, rbd=rbd,
-                     **_audit_detail(result))
+        with Session(session.get_bind()) as own, own.begin():
+            audit.record(own, clock, user.username, REQUEST_ACTION, rbd=rbd,
+                         **_audit_detail(result))
         raise UserError([*reasons, "No se puso nada en cola para enviar a SIGE."])
     now = clock.now()
     jobs.create(session, rbd, result.units, user.username, result.override_reason
