@@ -131,10 +131,14 @@ def run_import(importer: Importer, data: bytes, filename: str, user: AuthUser,
 
 def error_table(problems: UserError) -> pd.DataFrame:
     """Row-level errors as a table (file, row, column, value, reason) when the importer
-    gives them; otherwise one reason per line."""
+    gives them; otherwise one reason per line. What an error lacks (a file-level error
+    has no row) reads «—», never Streamlit's «None»."""
     errors = getattr(problems, "errors", None)
     if errors:
-        return pd.DataFrame([{"Archivo": e.file, "Fila": e.row, "Columna": e.column,
-                              "Valor": None if e.value is None else str(e.value),
-                              "Problema": e.reason} for e in errors])
+        def text(value: object) -> str:
+            return "—" if value is None or value == "" else str(value)
+
+        return pd.DataFrame([{"Archivo": text(e.file), "Fila": text(e.row),
+                              "Columna": text(e.column), "Valor": text(e.value),
+                              "Problema": text(e.reason)} for e in errors])
     return pd.DataFrame({"Problema": problems.reasons})
