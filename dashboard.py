@@ -26,5 +26,8 @@ else:
         st.Page("pages/inicio.py", title="Inicio", icon=":material/home:", default=True),
         st.Page("pages/cargar_datos.py", title="Cargar datos", icon=":material/upload_file:"),
         st.Page("pages/conciliacion.py", title="Conciliación", icon=":material/fact_check:"),
+        st.Page("pages/sincronizacion.py", title="Sincronización",
+                icon=":material/cloud_upload:"),
+        st.Page("pages/estado.py", title="Estado", icon=":material/monitoring:"),
     ])
 navigation.run()

@@ -17,13 +17,13 @@ from reconcile import auth
 from reconcile.cli.check import _date
 from reconcile.clock import default_clock, running_clock
 from reconcile.db import transaction
-from reconcile.db.models import Course, CourseDay, Establishment
+from reconcile.db.models import Establishment
 from reconcile.errors import UserError
 from reconcile.es_cl import fecha, fecha_hora
-from reconcile.matching.engine import course_sort_key
 from reconcile.school import calendar_for
 from reconcile.sige_calendar import Month
 from reconcile.sync import rules, states
+from reconcile.sync.status import MonthStatus, month_status
 from reconcile.sync.worker import Worker
 
 
@@ -107,6 +107,8 @@ def run_worker_command(args) -> int:  # noqa: ANN001
 
 
 def run_status(args) -> int:  # noqa: ANN001
+    """The day states through ``reconcile.sync.status``: what the pages show."""
+    clock = default_clock()
     with transaction() as session:
         if args.month:
             try:
@@ -115,35 +117,34 @@ def run_status(args) -> int:  # noqa: ANN001
                 raise UserError(f"Mes no válido en --month: «{args.month}»: use AAAA-MM, "
                                 "p. ej. 2026-11.") from None
         else:
-            month = calendar_for(session, args.rbd).current_month(default_clock().now())
+            month = calendar_for(session, args.rbd).current_month(clock.now())
         if args.rbd is not None and session.get(Establishment, args.rbd) is None:
             raise UserError(f"No existe el establecimiento RBD {args.rbd} en la base de datos.")
-        query = (select(CourseDay, Course).join(Course, Course.id == CourseDay.course_id)
-                 .where(CourseDay.day.between(month.first_day, month.last_day)))
-        if args.rbd is not None:
-            query = query.where(CourseDay.rbd == args.rbd)
-        rows = sorted(session.execute(query).all(),
-                      key=lambda r: (r[0].rbd, course_sort_key(r[1].code), r[0].day))
-    entries = [{"rbd": day.rbd, "course": course.code, "date": day.day.isoformat(),
-                "state": day.state, "cause": day.cause,
-                "updated_at": day.updated_at.isoformat() if day.updated_at else None}
-               for day, course in rows]
-    if args.json:
-        print(json.dumps({"course_days": entries}, ensure_ascii=False))
+        rbds = [args.rbd] if args.rbd is not None else list(
+            session.scalars(select(Establishment.rbd).order_by(Establishment.rbd)))
+        schools = [month_status(session, rbd, clock, month, with_errors=False) for rbd in rbds]
+    if args.json:  # the stored course-days (DESIGN.md); the pages add the empty worked days
+        print(json.dumps({"course_days": [cell.as_json() for school in schools
+                                          for cell in school.course_days if cell.stored]},
+                         ensure_ascii=False))
         return 0
-    _print_table(month, rows)
+    _print_table(month, schools)
     return 0
 
 
-def _print_table(month: Month, rows: list) -> None:  # noqa: ANN001
-    print(f"Estado de sincronización, {month.label_es}: {len(rows)} día(s)-curso.")
-    counts: dict[str, int] = {}
-    for day, _ in rows:
-        counts[day.state] = counts.get(day.state, 0) + 1
-    print("  " + " · ".join(f"{states.SYMBOLS[s]} {states.LABELS_ES[s]}: {counts[s]}"
-                            for s in states.LABELS_ES if s in counts))
-    for day, course in rows:
-        when = fecha_hora(day.updated_at) if day.updated_at else ""
-        print(f"  {day.rbd}  {course.code:<10} {fecha(day.day)}  {states.SYMBOLS[day.state]} "
-              f"{states.label(day.state, day.cause):<60} {when}")
-
+def _print_table(month: Month, schools: list[MonthStatus]) -> None:
+    total = sum(cell.stored for school in schools for cell in school.course_days)
+    print(f"Estado de sincronización, {month.label_es}: {total} día(s)-curso.")
+    for school in schools:
+        stored = [cell for cell in school.course_days if cell.stored]
+        counts = {s: sum(cell.state == s for cell in stored) for s in states.LABELS_ES}
+        print(f"RBD {school.rbd}: " + " · ".join(
+            f"{states.SYMBOLS[s]} {states.LABELS_ES[s]}: {n}" for s, n in counts.items() if n))
+        empty = len(school.course_days) - len(stored)
+        if empty:
+            print(f"  Además, {empty} día(s)-curso trabajados sin asistencia en el Libro Digital.")
+        print(f"  {school.notice or school.close_line_es()}")
+        for cell in stored:
+            when = fecha_hora(cell.updated_at) if cell.updated_at else ""
+            print(f"  {cell.rbd}  {cell.course:<10} {fecha(cell.day)}  {cell.symbol} "
+                  f"{states.label(cell.state, cell.cause):<60} {when}")

@@ -1,0 +1,257 @@
+"""The Sincronización page's pieces: a course's days in a row with their state and a
+cloud to send each one, and the two confirmation dialogs (one day; a range or the
+whole month). Every check is ``reconcile.sync.rules``: the dialogs show its plan
+before anything is queued, and queue through ``rules.request``."""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from reconcile.auth import DIRECTOR, AuthUser, authorize
+from reconcile.db import session_factory, transaction
+from reconcile.db.models import EN_PROCESO, ERROR, POR_SINCRONIZAR, SIN_REGISTRO, SINCRONIZADO
+from reconcile.errors import PermissionDenied, UserError
+from reconcile.es_cl import fecha
+from reconcile.sige_calendar import Month
+from reconcile.sync import rules, states
+from reconcile.sync.status import CourseDayStatus, MonthStatus, day_label, describe
+from ui import context
+
+PENDING = "sync_pending"  # what a cloud or the blue button asked to send
+FLASH = "sync_flash"  # the counts after queueing, shown once
+COLOURS = {SIN_REGISTRO: "gray", POR_SINCRONIZAR: "blue", EN_PROCESO: "orange",
+           SINCRONIZADO: "green", ERROR: "red"}
+SHORT_ES = {SIN_REGISTRO: "Sin registro", POR_SINCRONIZAR: "Por sincronizar",
+            EN_PROCESO: "En proceso", SINCRONIZADO: "Sincronizado", ERROR: "Error"}
+WORST_FIRST = (ERROR, EN_PROCESO, POR_SINCRONIZAR, SINCRONIZADO, SIN_REGISTRO)
+LEGEND = (POR_SINCRONIZAR, EN_PROCESO, SINCRONIZADO, ERROR, SIN_REGISTRO)
+BLUE = "#1c6dd0"
+ICONS = {SIN_REGISTRO: ":material/remove:", POR_SINCRONIZAR: ":material/cloud:",
+         EN_PROCESO: ":material/schedule:", SINCRONIZADO: ":material/check_circle:",
+         ERROR: ":material/warning:"}
+SEND_HELP = "Sincronizar día"
+
+
+def why_not_allowed(user: AuthUser, rbd: int) -> str | None:
+    """The library's reason this user may not send for this school, or None."""
+    try:
+        authorize(user, "sync", rbd)
+    except PermissionDenied as denied:
+        return " ".join(denied.reasons)
+    return None
+
+
+def blue_button(key: str) -> None:
+    """The product's primary colour is the theme's (red); the send button is blue, as
+    in the class book."""
+    st.html(f"<style>.st-key-{key} button {{background-color: {BLUE}; border-color: {BLUE}; "
+            "color: white;}</style>")
+
+
+def month_choices(current: Month, today: date) -> list[Month]:
+    """SIGE's month first; the one before it; the calendar month when SIGE has not
+    opened it yet (the first days of a month)."""
+    choices = [current, current.previous()]
+    if Month.of(today) > current:
+        choices.append(Month.of(today))
+    return choices
+
+
+def short_cause(cell: CourseDayStatus) -> str | None:
+    """``Caso 1`` out of ``Caso 1: faltan ...``."""
+    return cell.cause_es.split(":")[0] if cell.cause_es else None
+
+
+def summary_cell(cells: list[CourseDayStatus]) -> tuple[str, str]:
+    """The state a day shows for several courses (the worst one), and its counts."""
+    found = {cell.state for cell in cells}
+    state = next((s for s in WORST_FIRST if s in found), SIN_REGISTRO)
+    counts = [f"{states.SYMBOLS[s]} {states.LABELS_ES[s]}: {sum(c.state == s for c in cells)}"
+              for s in WORST_FIRST if s in found]
+    return state, "\n\n".join(counts)
+
+
+def day_strip(status: MonthStatus, course: str | None, allowed: bool, reason: str | None
+              ) -> None:
+    """The month's days in a row per week (a column per weekday), each with its state
+    and a cloud on a sendable day. ``course`` None: every course, each day showing
+    its worst state."""
+    if not status.days:
+        st.caption(f"No hay días trabajados en {status.month.label_es} hasta hoy.")
+        return
+    width = 7 if any(day.weekday() >= 5 for day in status.days) else 5
+    weeks: dict[tuple[int, int], list[date]] = {}
+    for day in status.days:
+        weeks.setdefault(day.isocalendar()[:2], []).append(day)
+    for days in weeks.values():
+        columns = st.columns(width, gap="small")
+        for day in days:
+            with columns[day.weekday()].container(border=True, key=f"day_{day.isoformat()}"):
+                _day_cell(status, course, day, allowed, reason)
+
+
+def _day_cell(status: MonthStatus, course: str | None, day: date, allowed: bool,
+              reason: str | None) -> None:
+    cells = [c for c in status.course_days if c.day == day and (course is None
+                                                                or c.course == course)]
+    if course is None:
+        state, detail = summary_cell(cells)
+        cause = None
+    else:
+        cell = cells[0]
+        state, detail, cause = cell.state, "\n\n".join(describe(cell)), short_cause(cell)
+    colour = COLOURS[state]
+    st.markdown(f"**{day_label(day)}**", help=detail or None)
+    st.markdown(f":{colour}[{ICONS[state]} {SHORT_ES[state]}]"
+                + (f"  \n:{colour}[{cause}]" if cause else ""))
+    if not any(c.sendable for c in cells):
+        return
+    blocked = reason or status.notice
+    if st.button("", key=f"send_{day.isoformat()}", icon=":material/cloud_upload:",
+                 help=SEND_HELP if not blocked else f"{SEND_HELP}: {blocked}",
+                 disabled=not allowed or status.notice is not None):
+        st.session_state[PENDING] = {"kind": "day", "day": day, "course": course}
+        st.rerun()
+
+
+def ask_range(course: str | None) -> None:
+    st.session_state[PENDING] = {"kind": "range", "course": course}
+    st.rerun()
+
+
+def grid(status: MonthStatus) -> pd.DataFrame:
+    """Courses x days with each state's symbol (read-only overview)."""
+    table = pd.DataFrame(
+        [[status.cell(code, day).symbol for day in status.days] for code in status.labels],
+        index=list(status.labels.values()), columns=[day_label(d) for d in status.days])
+    return table.rename_axis(index="Curso")
+
+
+def _dismissed() -> None:
+    st.session_state.pop(PENDING, None)
+
+
+def show_pending(user: AuthUser, rbd: int, status: MonthStatus) -> None:
+    """The dialog the user asked for, and the result of the last send request."""
+    pending = st.session_state.get(PENDING)
+    if pending is not None and pending["kind"] == "day":
+        _confirm_day(user, rbd, status, pending)
+    elif pending is not None:
+        _confirm_range(user, rbd, status, pending)
+    flash = st.session_state.pop(FLASH, None)
+    if flash:
+        st.toast(flash, icon=":material/cloud_upload:")
+        st.success(flash)
+
+
+@st.dialog("Sincronizar día", width="large", on_dismiss=_dismissed)
+def _confirm_day(user: AuthUser, rbd: int, status: MonthStatus, pending: dict) -> None:
+    day, course = pending["day"], pending["course"]
+    who = status.labels.get(course, course) if course else "todos los cursos"
+    st.write(f"Enviar a SIGE la asistencia del **{fecha(day)}** de **{who}**.")
+    _plan_and_send(user, rbd, status, day, day, [course] if course else None, False)
+
+
+@st.dialog("Sincronización SIGE", width="large", on_dismiss=_dismissed)
+def _confirm_range(user: AuthUser, rbd: int, status: MonthStatus, pending: dict) -> None:
+    course = pending["course"]
+    who = status.labels.get(course, course) if course else "todos los cursos"
+    st.write(f"Enviar a SIGE la asistencia de **{who}**.")
+    whole = st.toggle("Seleccionar todas", key="sync_all",
+                      help=f"Cada día trabajado de {status.month.label_es} hasta hoy.")
+    first = status.month.first_day
+    last = min(status.month.last_day, status.now.date())
+    if last < first:
+        last = first
+    chosen = st.date_input("Fechas", value=(first, last), min_value=first,
+                           max_value=status.month.last_day, format="DD-MM-YYYY",
+                           key="sync_range", disabled=whole)
+    if whole:
+        with session_factory()() as session:
+            start, end = rules.month_range(session, rbd, context.clock())
+    elif isinstance(chosen, tuple) and len(chosen) == 2:
+        start, end = chosen
+    else:
+        st.info("Elija la fecha de término del rango.")
+        return
+    _plan_and_send(user, rbd, status, start, end, [course] if course else None, whole)
+
+
+def _plan_and_send(user: AuthUser, rbd: int, status: MonthStatus, start: date, end: date,
+                   courses: list[str] | None, whole: bool) -> None:
+    """The rules' plan (what will be sent, what is refused and why), a Director's
+    override, and the confirmation."""
+    clock = context.clock()
+    reason = None
+    with session_factory()() as session:
+        plan = rules.plan(session, user, rbd, start, end, courses, None, clock, whole)
+    not_ready = [r for r in plan.refused if r.reason.startswith("no está listo")]
+    if not_ready and user.role == DIRECTOR:
+        reason = st.text_area(
+            "Motivo para enviar igual los días-curso que no están listos (opcional)",
+            key="override_reason", placeholder="Ej.: el estudiante faltante se retiró; SIGE "
+            "aún no registra el retiro.",
+            help=f"Solo el Director(a); al menos {rules.MIN_OVERRIDE_REASON} caracteres. "
+                 "Queda registrado.").strip() or None
+        if reason:
+            with session_factory()() as session:
+                plan = rules.plan(session, user, rbd, start, end, courses, reason, clock, whole)
+    _show_plan(plan, status.labels)
+    if not_ready and user.role != DIRECTOR:
+        st.caption("Los días-curso que no están listos se corrigen en «Conciliación»; solo el "
+                   "Director(a) puede enviarlos igual, indicando un motivo.")
+    blue_button("confirm_sync")
+    send, cancel, _ = st.columns([1, 1, 3])
+    if send.button("Sincronizar", type="primary", key="confirm_sync",
+                   disabled=not plan.queued):
+        try:
+            with transaction() as session:
+                done = rules.request(session, user, rbd, start, end, courses, reason, clock,
+                                     whole)
+        except UserError as problem:
+            st.error("\n\n".join(problem.reasons))
+            return
+        st.session_state.pop(PENDING, None)
+        st.session_state[FLASH] = sent_message(done)
+        st.rerun()
+    if cancel.button("Cancelar", key="cancel_sync"):
+        st.session_state.pop(PENDING, None)
+        st.rerun()
+
+
+def sent_message(plan: rules.SyncPlan) -> str:
+    text = (f"En cola para enviar a SIGE: {len(plan.queued)} día(s)-curso en "
+            f"{len(plan.units)} envío(s).")
+    if plan.refused:
+        text += f" No se pusieron en cola: {len(plan.refused)}."
+    return text + " El avance se ve aquí y en «Estado»."
+
+
+def _show_plan(plan: rules.SyncPlan, labels: dict[str, str]) -> None:
+    if plan.queued:
+        st.success(f"Se enviarán **{len(plan.queued)}** día(s)-curso en {len(plan.units)} "
+                   f"envío(s) a SIGE.")
+        with st.expander("Días-curso que se enviarán"):
+            st.table(refusal_table([(labels.get(c.code, c.code), d, None)
+                                    for c, d in plan.queued], with_reason=False),
+                     hide_index=True)
+    else:
+        st.warning("No hay días-curso para enviar con esta selección.")
+    if plan.overridden:
+        st.info(f"{len(plan.overridden)} día(s)-curso no están listos y se enviarán por "
+                f"decisión del Director(a) (motivo: «{plan.override_reason}»).")
+    if plan.refused:
+        st.markdown(f"**No se enviarán: {len(plan.refused)}**")
+        st.container(height=260 if len(plan.refused) > 6 else "content").table(refusal_table([(labels.get(r.course, r.course) if r.course else None, r.day,
+                                 r.reason) for r in plan.refused]), hide_index=True)
+
+
+def refusal_table(rows: list[tuple[str | None, date | None, str | None]],
+                  with_reason: bool = True) -> pd.DataFrame:
+    """Curso, Fecha (and Motivo) with a dash where a refusal is about the whole
+    request or a whole date."""
+    table = pd.DataFrame([{"Curso": course or "Todos", "Fecha": fecha(day) if day else "Todas",
+                           "Motivo": (reason[:1].upper() + reason[1:]) if reason else ""} for course, day, reason in rows])
+    return table if with_reason else table.drop(columns="Motivo")
