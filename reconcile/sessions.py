@@ -37,7 +37,7 @@ def max_age_seconds(session: Session) -> int:
 
 def create(session: Session, username: str, clock: Clock) -> str:
     """Start a login session for ``username``; return the signed cookie value."""
-    secret = _create_signing_secret(session, clock)  # before this session writes anything
+    secret = _create_signing_secret(session, clock)
     now = clock.now()
     token = secrets.token_urlsafe(32)
     session.add(LoginSession(token_hash=_hash(token), username=username, created_at=now,
@@ -107,16 +107,16 @@ def _signing_secret(session: Session) -> str | None:
 
 
 def _create_signing_secret(session: Session, clock: Clock) -> str:
-    """The installation's secret, made the first time a session is created. It is
-    written in a transaction of its own so that two processes starting at the same
-    moment agree on one (the loser's insert fails and it reads the winner's)."""
+    """The installation's secret, made the first time a session is created. Two
+    processes may make it at the same moment: the loser's insert fails (in a savepoint,
+    so its transaction goes on) and it uses the winner's."""
     secret = _signing_secret(session)
     if secret is not None:
         return secret
     try:
-        with Session(session.get_bind()) as own, own.begin():
-            own.add(Setting(key=SECRET_KEY, rbd=settings.GLOBAL,
-                            value=secrets.token_urlsafe(48), updated_at=clock.now()))
+        with session.begin_nested():
+            session.add(Setting(key=SECRET_KEY, rbd=settings.GLOBAL,
+                                value=secrets.token_urlsafe(48), updated_at=clock.now()))
     except IntegrityError:
         pass
     return _signing_secret(session)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reconcile.db import transaction
-from reconcile.db.models import Establishment
+from reconcile.db.models import Establishment, Setting
 from tests.cli_helpers import ROOT, run_cli, snapshot
 
 
@@ -123,3 +123,29 @@ def test_commands_migrate_a_fresh_database_on_the_way(tmp_path):
     nomina = str(ROOT / "tests" / "data" / "samples" / "nomina_sige.xlsx")
     result = run_cli("import-sige", nomina, env={"DATABASE_URL": url})
     assert result.returncode == 0, result.stderr
+
+
+def test_user_passwd_ends_the_users_open_sessions(school, clock):
+    from reconcile import auth, sessions
+
+    with transaction(school) as session:
+        auth.add_user(session, "ana", "asistencia", [24875], "una-clave-larga")
+        cookie = sessions.create(session, "ana", clock)
+    changed = run_cli("user", "passwd", "ana", "--password-stdin", stdin="otra-clave-larga\n",
+                      env={"RECONCILE_NOW": clock.now().isoformat()})
+    assert changed.returncode == 0, changed.stderr
+    with transaction(school) as session:
+        assert sessions.resolve(session, cookie, clock) is None
+
+
+def test_the_session_signing_secret_is_not_a_config_key(school, clock):
+    from reconcile import sessions
+
+    with transaction(school) as session:
+        sessions.create(session, "nadie", clock)  # creates the installation's secret
+        secret = session.get(Setting, (sessions.SECRET_KEY, 0)).value
+    for args in (["config", "list"], ["config", "get", sessions.SECRET_KEY]):
+        result = run_cli(*args)
+        assert secret not in result.stdout + result.stderr
+    refused = run_cli("config", "set", sessions.SECRET_KEY, "x" * 60)
+    assert refused.returncode == 2 and "desconocida" in refused.stderr

@@ -193,3 +193,16 @@ def test_the_user_row_lock_columns_are_no_longer_used(school, clock):
     with transaction(school) as session:
         user = session.scalar(select(User).where(User.username == "director"))
         assert (user.failed_attempts, user.locked_until) == (0, None)
+
+
+def test_two_processes_making_the_secret_at_once_agree_on_one(school, clock):
+    from reconcile.db import session_factory
+
+    with session_factory(school)() as slow:
+        assert sessions._signing_secret(slow) is None  # it looked: no secret yet
+        with transaction(school) as fast:  # meanwhile another process makes one
+            first = sessions.create(fast, "director", clock)
+        second = sessions.create(slow, "director", clock)  # its own insert fails
+        slow.commit()
+    assert resolve(school, first, clock) is not None
+    assert resolve(school, second, clock) is not None
