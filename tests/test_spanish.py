@@ -124,10 +124,8 @@ def test_the_upload_limit_is_50_mb(samples):
     assert uploaders and all(e.proto.max_upload_size_mb == 50 for e in uploaders)
 
 
-@pytest.mark.xfail(reason="ui/imports.error_table gives None for a value a file-level error "
-                          "lacks and pages/cargar_datos.py shows it without placeholder: "
-                          "their owner puts «—» there (issue 8 item 9)")
 def test_an_error_table_never_shows_none(samples):
+    """A file-level error has no value: its cell reads «—», not Streamlit's «None»."""
     at = open_page("asistencia", "pages/cargar_datos.py")
     no_mark_column = "RBD;Curso;RUT;Nombre;Fecha\n24875;1° Básico A;23.456.789-6;Ana;02-11-2026\n"
     at.tabs[1].get("file_uploader")[0].upload("sin_asistencia.csv", no_mark_column.encode())
