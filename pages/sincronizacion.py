@@ -47,7 +47,8 @@ if not status.labels:
             "SIGE en «Cargar datos».")
     st.stop()
 
-counts = status.counts
+shown = status.of_course(course) if course else status.course_days
+counts = {state: sum(cell.state == state for cell in shown) for state in view.SHORT_ES}
 a, b, c, d = st.columns(4)
 a.metric("Por sincronizar", counts["por_sincronizar"])
 b.metric("En proceso", counts["en_proceso"])

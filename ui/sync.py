@@ -32,6 +32,7 @@ ICONS = {SIN_REGISTRO: ":material/remove:", POR_SINCRONIZAR: ":material/cloud:",
          EN_PROCESO: ":material/schedule:", SINCRONIZADO: ":material/check_circle:",
          ERROR: ":material/warning:"}
 SEND_HELP = "Sincronizar día"
+DIALOG_KEYS = ("override_reason", "sync_all", "sync_range")
 
 
 def why_not_allowed(user: AuthUser, rbd: int) -> str | None:
@@ -112,12 +113,19 @@ def _day_cell(status: MonthStatus, course: str | None, day: date, allowed: bool,
     if st.button("", key=f"send_{day.isoformat()}", icon=":material/cloud_upload:",
                  help=SEND_HELP if not blocked else f"{SEND_HELP}: {blocked}",
                  disabled=not allowed or status.notice is not None):
-        st.session_state[PENDING] = {"kind": "day", "day": day, "course": course}
-        st.rerun()
+        _open({"kind": "day", "day": day, "course": course})
 
 
 def ask_range(course: str | None) -> None:
-    st.session_state[PENDING] = {"kind": "range", "course": course}
+    _open({"kind": "range", "course": course})
+
+
+def _open(pending: dict) -> None:
+    """Open a dialog afresh: a reason or a range typed in an earlier one does not
+    carry over."""
+    for key in DIALOG_KEYS:
+        st.session_state.pop(key, None)
+    st.session_state[PENDING] = pending
     st.rerun()
 
 
@@ -188,6 +196,7 @@ def _plan_and_send(user: AuthUser, rbd: int, status: MonthStatus, start: date, e
     with session_factory()() as session:
         plan = rules.plan(session, user, rbd, start, end, courses, None, clock, whole)
     not_ready = [r for r in plan.refused if r.reason.startswith("no está listo")]
+    summary = st.container()  # the plan goes above the Director's reason, drawn last
     if not_ready and user.role == DIRECTOR:
         reason = st.text_area(
             "Motivo para enviar igual los días-curso que no están listos (opcional)",
@@ -198,7 +207,8 @@ def _plan_and_send(user: AuthUser, rbd: int, status: MonthStatus, start: date, e
         if reason:
             with session_factory()() as session:
                 plan = rules.plan(session, user, rbd, start, end, courses, reason, clock, whole)
-    _show_plan(plan, status.labels)
+    with summary:
+        _show_plan(plan, status.labels)
     if not_ready and user.role != DIRECTOR:
         st.caption("Los días-curso que no están listos se corrigen en «Conciliación»; solo el "
                    "Director(a) puede enviarlos igual, indicando un motivo.")
