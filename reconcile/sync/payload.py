@@ -148,6 +148,8 @@ def stored_payloads(session: Session, rbd: int, keys: Iterable[tuple[int, date]]
                    AttendanceMark.hour, AttendanceMark.present)
             .join(Student, Student.id == AttendanceMark.student_id)
             .where(AttendanceMark.rbd == rbd,
+                   # the date range lets SQLite use (rbd, day) instead of every mark of the school
+                   AttendanceMark.day.between(min(d for _, d in chunk), max(d for _, d in chunk)),
                    tuple_(AttendanceMark.course_id, AttendanceMark.day).in_(chunk))).all()
     result: dict[tuple[int, date], CoursePayload | None] = {key: None for key in keys}
     if rows:
