@@ -54,7 +54,8 @@ LABELS_ES = {
     SINCRONIZADO: "Sincronizado",
     ERROR: "Error en la sincronización",
 }
-SYMBOLS = {SIN_REGISTRO: "·", POR_SINCRONIZAR: "☁", EN_PROCESO: "⏱", SINCRONIZADO: "✔",
+# Symbols with a glyph in common fonts (DejaVu too): the heatmap must read without emoji fonts.
+SYMBOLS = {SIN_REGISTRO: "·", POR_SINCRONIZAR: "☁", EN_PROCESO: "◷", SINCRONIZADO: "✔",
            ERROR: "⚠"}
 CAUSES_ES = {
     CASO_1: "Caso 1: faltan estudiantes que SIGE tiene matriculados",
