@@ -6,6 +6,7 @@ import hashlib
 from datetime import timedelta
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from reconcile import auth, sessions, settings
@@ -206,3 +207,21 @@ def test_two_processes_making_the_secret_at_once_agree_on_one(school, clock):
         slow.commit()
     assert resolve(school, first, clock) is not None
     assert resolve(school, second, clock) is not None
+
+
+def test_every_branch_runs_exactly_one_password_verification(school, clock, monkeypatch):
+    """The same work (so about the same time) for unknown, wrong, locked and right."""
+    verifications = []
+
+    class CountingHasher(PasswordHasher):
+        def verify(self, *args):  # noqa: ANN002, ANN201
+            verifications.append(1)
+            return super().verify(*args)
+
+    monkeypatch.setattr(auth, "_hasher", CountingHasher())
+    cases = [("nadie", "equivocada")] * 6 + [("director", "equivocada")] * 6 + [
+        ("director", PASSWORD)]  # unknown, wrong, locking, locked, and locked-but-right
+    for username, password in cases:
+        before = len(verifications)
+        try_login(school, clock, username, password)
+        assert len(verifications) - before == 1, (username, password)
