@@ -1,6 +1,7 @@
 """Streamlit entry point: page config, login, role, navigation over pages/."""
 import streamlit as st
 
+from reconcile import audit
 from reconcile.db import upgrade
 from ui import context
 from ui.login import login_page
@@ -29,5 +30,9 @@ else:
         st.Page("pages/sincronizacion.py", title="Sincronización",
                 icon=":material/cloud_upload:"),
         st.Page("pages/estado.py", title="Estado", icon=":material/monitoring:"),
+        *([st.Page("pages/sostenedor.py", title="Establecimientos", icon=":material/domain:")]
+          if len(user.rbds) > 1 else []),  # several schools side by side
+        *([st.Page("pages/auditoria.py", title="Auditoría", icon=":material/history:")]
+          if user.role in audit.READERS else []),
     ])
 navigation.run()

@@ -90,10 +90,18 @@ def selected_rbd() -> int:
 
 def keep_school_choice() -> None:
     """on_change of the school selector: keep the choice if it is one of the user's."""
-    user, chosen = current_user(), st.session_state.get(SCHOOL_WIDGET_KEY)
-    if user is not None and _is_users_school(user, chosen):
-        st.session_state[SCHOOL_KEY] = chosen
-        _set_cookie(SCHOOL_COOKIE, str(chosen), SCHOOL_COOKIE_DAYS * 86400)
+    view_school(st.session_state.get(SCHOOL_WIDGET_KEY))
+
+
+def view_school(rbd: object) -> bool:
+    """Put ``rbd`` in view for every page (the selector, a drill-down); False, and
+    nothing changed, when it is not one of the user's schools."""
+    user = current_user()
+    if user is None or not _is_users_school(user, rbd):
+        return False
+    st.session_state[SCHOOL_KEY] = rbd
+    _set_cookie(SCHOOL_COOKIE, str(rbd), SCHOOL_COOKIE_DAYS * 86400)
+    return True
 
 
 def _is_users_school(user: AuthUser, rbd: object) -> bool:

@@ -1,0 +1,78 @@
+"""Establecimientos (for a user with several schools): SIGE's month, school by day,
+the share of course-days SIGE has and the errors, the time left to each close, the
+schools at risk first, and a way down to one school's Estado."""
+import streamlit as st
+
+from reconcile.db import session_factory
+from reconcile.es_cl import duracion, fecha_hora, numero
+from reconcile.sync.overview import schools_overview
+from ui import context, page
+from ui import schools_view as view
+
+DRILL_KEY = "sostenedor_school"
+
+user, rbd = page.start("Establecimientos")
+if len(user.rbds) < 2:
+    st.info("Esta vista compara varios establecimientos, y su usuario tiene uno solo: vea el "
+            "estado de su establecimiento en «Estado».")
+    st.page_link("pages/estado.py", label="Ir a Estado", icon=":material/monitoring:")
+    st.stop()
+
+
+def open_estado(school: int) -> None:
+    """Drill down: the chosen school in view on every page, then its Estado."""
+    if context.view_school(school):
+        st.switch_page("pages/estado.py")
+
+
+with session_factory()() as session:
+    overview = schools_overview(session, user, context.clock())
+
+schools = overview.schools
+st.subheader(f"SIGE: {overview.month.label_es}")
+if not schools:
+    st.info("Sus establecimientos aún no tienen datos: cargue la nómina SIGE de cada uno en "
+            "«Cargar datos».")
+    st.stop()
+first_close = min(schools, key=lambda school: school.close_at)
+missing, errors = sum(s.missing for s in schools), sum(s.errors for s in schools)
+a, b, c, d = st.columns(4)
+a.metric("Cierre de la declaración", fecha_hora(first_close.close_at),
+         help="El cierre más próximo entre sus establecimientos.")
+b.metric("Tiempo restante", duracion(first_close.time_left) if first_close.time_left
+         else "Cerrado")
+c.metric("Días-curso que SIGE aún no tiene", numero(missing),
+         help="Sin sincronizar (por sincronizar, en proceso o con error) y sin registro en el "
+              "Libro Digital, en los días hábiles hasta hoy.")
+d.metric("Con error", numero(errors))
+at_risk = [school for school in schools if school.missing or school.errors]
+if at_risk:
+    st.warning(f"En riesgo primero: {at_risk[0].name} tiene {numero(at_risk[0].missing)} "
+               f"días-curso que SIGE aún no tiene y {numero(at_risk[0].errors)} con error.")
+else:
+    st.success(f"SIGE tiene todos los días-curso de {overview.month.label_es} hasta hoy en "
+               "todos sus establecimientos.")
+
+st.subheader("Establecimientos y días")
+st.caption("Cada celda: la parte de los días-curso con registro que SIGE ya tiene; ⚠ cuenta "
+           "los días-curso con error. Los establecimientos en riesgo van primero. Haga clic "
+           "en una fila para ver el Estado de ese establecimiento.")
+if overview.days:
+    figure, keys = view.heatmap(overview)
+    event = st.plotly_chart(figure, key="sostenedor_heatmap", on_select="rerun",
+                            selection_mode="points", width="stretch",
+                            config={"displayModeBar": False})
+    picked = view.clicked(getattr(event, "selection", None), keys)
+    if picked is not None:
+        open_estado(picked)
+else:
+    st.info(f"Aún no hay días hábiles de {overview.month.label_es} hasta hoy.")
+
+st.table(view.table(overview), hide_index=True)
+
+st.subheader("Ver un establecimiento")
+names = {school.rbd: view.row_label(school.name, school.rbd) for school in schools}
+left, right = st.columns([3, 1], vertical_alignment="bottom")
+chosen = left.selectbox("Establecimiento", list(names), format_func=names.get, key=DRILL_KEY)
+if right.button("Ver su Estado", icon=":material/monitoring:", key="sostenedor_open"):
+    open_estado(chosen)
