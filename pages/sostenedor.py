@@ -14,8 +14,7 @@ DRILL_KEY = "sostenedor_school"
 user, rbd = page.start("Establecimientos")
 if len(user.rbds) < 2:
     st.info("Esta vista compara varios establecimientos, y su usuario tiene uno solo: vea el "
-            "estado de su establecimiento en «Estado».")
-    st.page_link("pages/estado.py", label="Ir a Estado", icon=":material/monitoring:")
+            "estado de su establecimiento en la página «Estado» del menú.")
     st.stop()
 
 
