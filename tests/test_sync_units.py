@@ -286,6 +286,21 @@ def test_only_due_active_jobs_are_claimed(db_url):
         assert jobs.claim(session, "w2", 5, now + timedelta(minutes=5), lease) == ids[:1]
 
 
+def test_a_job_another_worker_holds_is_due_when_its_lease_runs_out(db_url):
+    """An idle worker sleeps until then instead of polling the database in a loop."""
+    now, lease = as_santiago(T0), timedelta(seconds=60)
+    with transaction(db_url) as session:
+        ids, _ = seed_jobs(session, count=2)
+        assert jobs.next_due(session) == now
+    with transaction(db_url) as session:
+        assert jobs.claim(session, "w1", 2, now, lease) == ids
+    with transaction(db_url) as session:
+        assert jobs.next_due(session) == now + lease
+        assert jobs.release(session, "w1", ids[1:]) == 1
+    with transaction(db_url) as session:
+        assert jobs.next_due(session) == now
+
+
 def test_two_claimers_at_once_never_take_the_same_job(db_url):
     now, lease = as_santiago(T0), timedelta(seconds=600)
     with transaction(db_url) as session:

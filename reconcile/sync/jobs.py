@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from reconcile.db.models import Course, CourseDay, SyncJob, SyncJobCourse
@@ -165,9 +165,12 @@ def _course_days(session: Session, rbd: int, keys: list[tuple[int, date]]
 
 
 def next_due(session: Session) -> datetime | None:
-    """When the earliest active job is due (None when there is none)."""
-    return session.scalar(select(func.min(SyncJob.next_attempt_at))
-                          .where(SyncJob.state.in_(ACTIVE)))
+    """When the earliest active job may be claimed: when it is due, or when the lease
+    another worker holds on it runs out (None when there is none). An idle worker
+    waits for that instead of asking the database again and again."""
+    claimable = case((SyncJob.lease_until > SyncJob.next_attempt_at, SyncJob.lease_until),
+                     else_=SyncJob.next_attempt_at)
+    return session.scalar(select(func.min(claimable)).where(SyncJob.state.in_(ACTIVE)))
 
 
 def active_count(session: Session) -> int:
