@@ -1,10 +1,10 @@
 """Streamlit entry point: page config, login, role, navigation over pages/."""
 import streamlit as st
 
-from reconcile import audit
 from reconcile.db import upgrade
 from ui import context
 from ui.login import login_page
+from ui.navigation import Menu
 from ui.spanish import apply as spanish_texts
 
 st.set_page_config(page_title="Asistencia SIGE", page_icon="📋", layout="wide")
@@ -23,16 +23,22 @@ if user is None:
     navigation = st.navigation([st.Page(login_page, title="Ingresar", icon=":material/login:")],
                                position="hidden")
 else:
-    navigation = st.navigation([
-        st.Page("pages/inicio.py", title="Inicio", icon=":material/home:", default=True),
-        st.Page("pages/cargar_datos.py", title="Cargar datos", icon=":material/upload_file:"),
-        st.Page("pages/conciliacion.py", title="Conciliación", icon=":material/fact_check:"),
-        st.Page("pages/sincronizacion.py", title="Sincronización",
-                icon=":material/cloud_upload:"),
-        st.Page("pages/estado.py", title="Estado", icon=":material/monitoring:"),
-        *([st.Page("pages/sostenedor.py", title="Establecimientos", icon=":material/domain:")]
+    # Every page and the permission it needs (reconcile.auth.PERMISSIONS; "view" by
+    # default): the one table deciding which pages a role gets (ui/navigation.py).
+    menu = Menu(user)
+    navigation = menu.navigation([
+        menu.Page("pages/inicio.py", title="Inicio", icon=":material/home:", default=True),
+        menu.Page("pages/cargar_datos.py", title="Cargar datos", icon=":material/upload_file:",
+                  needs="import"),
+        menu.Page("pages/conciliacion.py", title="Conciliación", icon=":material/fact_check:"),
+        menu.Page("pages/sincronizacion.py", title="Sincronización",
+                  icon=":material/cloud_upload:"),
+        menu.Page("pages/estado.py", title="Estado", icon=":material/monitoring:"),
+        *([menu.Page("pages/sostenedor.py", title="Establecimientos", icon=":material/domain:")]
           if len(user.rbds) > 1 else []),  # several schools side by side
-        *([st.Page("pages/auditoria.py", title="Auditoría", icon=":material/history:")]
-          if user.role in audit.READERS else []),
-    ])
+        menu.Page("pages/auditoria.py", title="Auditoría", icon=":material/history:",
+                  needs="audit"),
+        menu.Page("pages/configuracion.py", title="Configuración", icon=":material/settings:",
+                  needs="configure"),
+    ])  # a page opened by its address by a role without its permission: only why not
 navigation.run()

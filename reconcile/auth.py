@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -20,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reconcile import settings
+from reconcile.audit import READERS as AUDIT_READERS
 from reconcile.audit import record
 from reconcile.clock import Clock, default_clock
 from reconcile.db.engine import session_factory
@@ -44,6 +46,7 @@ PERMISSIONS = {
     "correct": {DIRECTOR, ASISTENCIA},
     "sync": {DIRECTOR, ASISTENCIA},
     "configure": {DIRECTOR},
+    "audit": set(AUDIT_READERS),
 }
 ACTIONS_ES = {
     "view": "ver la información",
@@ -51,6 +54,7 @@ ACTIONS_ES = {
     "correct": "aplicar correcciones de RUT",
     "sync": "sincronizar con SIGE",
     "configure": "cambiar la configuración",
+    "audit": "ver la auditoría",
 }
 MIN_PASSWORD_LENGTH = 8
 FORGET_FAILURES_AFTER = timedelta(days=1)  # failures older than this no longer count
@@ -259,3 +263,133 @@ def authorize(user: AuthUser, action: str, rbd: int | None = None) -> None:
     if rbd is not None and rbd not in user.rbds:
         raise PermissionDenied(f"El usuario {user.username} no tiene acceso al establecimiento "
                                f"RBD {rbd}.")
+
+
+def allowed_roles_es(action: str) -> str:
+    """Who may do ``action``, in Spanish: «Director(a) o Administrador(a) de Asistencia»."""
+    labels = [ROLES[role] for role in ROLES if role in PERMISSIONS[action]]
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " o " + labels[-1]
+
+
+def page_refusal(user: AuthUser, action: str) -> str:
+    """Why ``user`` cannot use a page that needs ``action`` (the dashboard's guard)."""
+    verb = "puede" if len(PERMISSIONS[action]) == 1 else "pueden"
+    return (f"Esta página no está disponible para su rol ({user.role_label}). "
+            f"Solo {allowed_roles_es(action)} {verb} {ACTIONS_ES[action]}.")
+
+
+# --- a Director manages the users of their school (the Configuración page) ---------------
+
+USER_ADD_ACTION = "user.add"
+USER_ROLE_ACTION = "user.role"
+USER_DISABLE_ACTION = "user.disable"
+USER_ENABLE_ACTION = "user.enable"
+USER_RESET_ACTION = "user.password_reset"
+# A sostenedor spans several schools: the system's administrator manages them (CLI).
+SCHOOL_ROLES = (DIRECTOR, ASISTENCIA, PROFESOR)
+
+
+@dataclass(frozen=True)
+class SchoolUser:
+    username: str
+    display_name: str
+    role: str
+    active: bool
+    manageable: bool  # a user of this school alone, not a sostenedor
+
+    @property
+    def role_label(self) -> str:
+        return ROLES[self.role]
+
+
+def school_users(session: Session, actor: AuthUser, rbd: int) -> list[SchoolUser]:
+    """Everyone who can see school ``rbd``, for its Director."""
+    authorize(actor, "configure", rbd)
+    users = session.scalars(select(User).join(UserSchool).where(UserSchool.rbd == rbd)
+                            .order_by(User.username))
+    return [SchoolUser(user.username, user.display_name or user.username, user.role,
+                       user.active, _manageable(user, rbd)) for user in users]
+
+
+def _manageable(user: User, rbd: int) -> bool:
+    return user.role in SCHOOL_ROLES and user.rbds == [rbd]
+
+
+def _managed(session: Session, actor: AuthUser, rbd: int, username: str,
+             action: str) -> User:
+    """The user ``actor`` (a Director of ``rbd``) may manage; never themselves."""
+    authorize(actor, "configure", rbd)
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or rbd not in user.rbds:
+        raise UserError(f"No existe el usuario «{username}» en este establecimiento.")
+    if not _manageable(user, rbd):
+        raise PermissionDenied(f"«{username}» ({ROLES[user.role]}) tiene acceso a otros "
+                               "establecimientos: lo administra el administrador del sistema.")
+    if user.username == actor.username:
+        raise PermissionDenied(f"No puede {action} su propio usuario: pídalo a otro "
+                               "Director(a) o al administrador del sistema.")
+    return user
+
+
+def new_password() -> str:
+    """A random password to hand over once (12 characters, URL-safe)."""
+    return secrets.token_urlsafe(9)
+
+
+def create_school_user(session: Session, actor: AuthUser, rbd: int, username: str, role: str,
+                       display_name: str = "", clock: Clock | None = None) -> str:
+    """A Director adds a user to their school; returns the new password (shown once)."""
+    authorize(actor, "configure", rbd)
+    clock = clock or default_clock()
+    if role not in SCHOOL_ROLES:
+        raise UserError(f"Rol no válido para un usuario del establecimiento: «{role}». Use "
+                        f"{', '.join(ROLES[r] for r in SCHOOL_ROLES)}.")
+    password = new_password()
+    user = add_user(session, (username or "").strip(), role, [rbd], password,
+                    display_name.strip() or None, clock)
+    record(session, clock, actor.username, USER_ADD_ACTION, rbd=rbd, target=user.username,
+           role=role)
+    return password
+
+
+def change_role(session: Session, actor: AuthUser, rbd: int, username: str, role: str,
+                clock: Clock | None = None) -> None:
+    """A Director changes the role of a user of their school (never their own)."""
+    user = _managed(session, actor, rbd, username, "cambiar el rol de")
+    if role not in SCHOOL_ROLES:
+        raise UserError(f"Rol no válido para un usuario del establecimiento: «{role}».")
+    if role == user.role:
+        return
+    previous, user.role = user.role, role
+    record(session, clock or default_clock(), actor.username, USER_ROLE_ACTION, rbd=rbd,
+           target=username, role=role, previous=previous)
+
+
+def set_active(session: Session, actor: AuthUser, rbd: int, username: str, active: bool,
+               clock: Clock | None = None) -> None:
+    """Disable (every open session ends) or enable again a user of the school."""
+    from reconcile import sessions  # sessions builds on this module: import here
+
+    clock = clock or default_clock()
+    user = _managed(session, actor, rbd, username, "desactivar" if not active else "activar")
+    if user.active == active:
+        return
+    user.active = active
+    if not active:
+        sessions.revoke_all(session, username, clock)
+    record(session, clock, actor.username,
+           USER_ENABLE_ACTION if active else USER_DISABLE_ACTION, rbd=rbd, target=username)
+
+
+def reset_password(session: Session, actor: AuthUser, rbd: int, username: str,
+                   clock: Clock | None = None) -> str:
+    """A new random password for a user of the school (returned, to show once); their
+    open sessions end and a lock-out on their name is lifted."""
+    clock = clock or default_clock()
+    user = _managed(session, actor, rbd, username, "restablecer la contraseña de")
+    password = new_password()
+    set_password(session, user.username, password, clock)
+    session.execute(delete(LoginThrottle).where(
+        LoginThrottle.username == throttle_name(user.username)))
+    record(session, clock, actor.username, USER_RESET_ACTION, rbd=rbd, target=username)
+    return password

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from reconcile.auth import AuthUser
+from reconcile.auth import AuthUser, page_refusal
 from reconcile.db import session_factory
 from reconcile.school import schools
 from ui import context
 
 
-def start(title: str) -> tuple[AuthUser, int]:
-    """Draw the page header; return the user and the RBD of the school in view."""
+def start(title: str, needs: str = "view") -> tuple[AuthUser, int]:
+    """Draw the page header; return the user and the RBD of the school in view.
+
+    ``needs`` is the permission the page needs (reconcile.auth.PERMISSIONS): a user
+    without it at the school in view gets the header and why not, and nothing else."""
     user = context.require_user()
     heading, account = st.columns([3, 1], vertical_alignment="top")
     heading.title(title)
@@ -35,4 +38,7 @@ def start(title: str) -> tuple[AuthUser, int]:
         if st.button("Cerrar sesión", key="logout"):
             context.sign_out()
             st.rerun()
+    if not user.can(needs, rbd):
+        st.info(page_refusal(user, needs))
+        st.stop()
     return user, rbd

@@ -117,7 +117,7 @@ def user_list(_args) -> int:  # noqa: ANN001
 
 def config_set(args) -> int:  # noqa: ANN001
     with transaction() as session:
-        stored = settings.set_value(session, args.key, args.value, args.rbd)
+        stored = settings.admin_change(session, args.key, args.value, args.rbd)
     where = f" (RBD {args.rbd})" if args.rbd else ""
     print(f"{args.key}{where} = {settings.display_value(args.key, stored)}")
     return 0

@@ -1,0 +1,109 @@
+"""Configuración's users: who can see the school, and the Director's changes to them
+(add, change role, disable or enable, reset a password). The rules (only users of
+this school alone, never a sostenedor, never oneself) live in ``reconcile.auth``.
+
+A new password is shown once: kept for the next run only, then forgotten.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from reconcile import auth
+from reconcile.auth import AuthUser
+from reconcile.db import session_factory, transaction
+from reconcile.errors import UserError
+from ui import context
+from ui.settings_forms import notice, show_notice
+
+SECTION = "users"
+PASSWORD = "cfg_new_password"  # (username, password): shown on the next run, then dropped
+CHOSEN = "cfg_user"
+
+
+def users_section(user: AuthUser, rbd: int) -> None:
+    _show_new_password()
+    show_notice(SECTION)
+    with session_factory()() as session:
+        people = auth.school_users(session, user, rbd)
+    st.dataframe(pd.DataFrame({
+        "Usuario": [p.username for p in people],
+        "Nombre": [p.display_name for p in people],
+        "Rol": [p.role_label for p in people],
+        "Estado": ["Activo" if p.active else "Desactivado" for p in people],
+        "Lo administra": ["Este establecimiento" if p.manageable else "Administrador del sistema"
+                          for p in people],
+    }), hide_index=True, width="stretch")
+    _add_form(user, rbd)
+    others = [p for p in people if p.manageable and p.username != user.username]
+    if others:
+        _manage(user, rbd, others)
+    else:
+        st.caption("No hay otros usuarios de este establecimiento que administrar.")
+
+
+def _show_new_password() -> None:
+    kept = st.session_state.pop(PASSWORD, None)
+    if kept is not None:
+        username, password = kept
+        st.success(f"Contraseña de «{username}»: entréguela a la persona; se muestra solo esta "
+                   "vez y deberá usarla para ingresar.")
+        st.code(password, language=None)
+
+
+def _act(user: AuthUser, rbd: int, done: str, action, *args) -> None:  # noqa: ANN001
+    """Run a user-management action of the library; on success rerun with ``done``."""
+    try:
+        with transaction() as session:
+            password = action(session, user, rbd, *args, clock=context.clock())
+    except UserError as refused:
+        st.error("\n\n".join(refused.reasons))
+        return
+    if isinstance(password, str):
+        st.session_state[PASSWORD] = (args[0], password)
+    notice(SECTION, "success", done)
+    st.rerun()
+
+
+def _add_form(user: AuthUser, rbd: int) -> None:
+    st.markdown("**Agregar un usuario**")
+    with st.form("cfg_add_user", clear_on_submit=True, border=False):
+        left, middle, right = st.columns(3)
+        username = left.text_input("Usuario", key="cfg_new_username",
+                                   placeholder="p. ej. jperez",
+                                   help="3 a 50 letras minúsculas, dígitos, punto o guion")
+        name = middle.text_input("Nombre", key="cfg_new_name", placeholder="p. ej. Juan Pérez")
+        role = right.selectbox("Rol", auth.SCHOOL_ROLES, key="cfg_new_role",
+                               format_func=auth.ROLES.get)
+        pressed = st.form_submit_button("Agregar usuario")
+    if pressed:
+        _act(user, rbd, f"Usuario «{username.strip()}» creado ({auth.ROLES[role]}).",
+             auth.create_school_user, username.strip(), role, name)
+
+
+def _manage(user: AuthUser, rbd: int, others: list[auth.SchoolUser]) -> None:
+    st.markdown("**Cambiar un usuario**")
+    names = [p.username for p in others]
+    if st.session_state.get(CHOSEN) not in names:
+        st.session_state.pop(CHOSEN, None)
+    chosen = st.selectbox("Usuario", names, key=CHOSEN, index=None,
+                          placeholder="Elija un usuario",
+                          format_func=lambda n: next(f"{p.display_name} ({n})"
+                                                     for p in others if p.username == n))
+    if chosen is None:
+        return
+    person = next(p for p in others if p.username == chosen)
+    role_column, buttons = st.columns([1, 2], vertical_alignment="bottom")
+    role = role_column.selectbox("Rol", auth.SCHOOL_ROLES, key=f"cfg_role_{chosen}",
+                                 index=auth.SCHOOL_ROLES.index(person.role),
+                                 format_func=auth.ROLES.get)
+    change, active, reset = buttons.columns(3)
+    if change.button("Cambiar rol", key="cfg_change_role", disabled=role == person.role):
+        _act(user, rbd, f"«{chosen}» ahora es {auth.ROLES[role]}.", auth.change_role,
+             chosen, role)
+    if active.button("Desactivar" if person.active else "Activar", key="cfg_toggle_active"):
+        _act(user, rbd, f"«{chosen}» quedó {'desactivado' if person.active else 'activo'}.",
+             auth.set_active, chosen, not person.active)
+    if reset.button("Restablecer contraseña", key="cfg_reset_password"):
+        _act(user, rbd, f"Contraseña de «{chosen}» restablecida; sus sesiones abiertas "
+             "terminaron.", auth.reset_password, chosen)

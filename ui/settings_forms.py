@@ -1,0 +1,189 @@
+"""Configuración's forms for settings: the convenio (write-only), «Probar conexión»,
+groups of plain settings, and the declaration calendar.
+
+Every change goes through ``reconcile.settings.change_many`` (authorised, validated
+by the same checker as ``config set``, audited): a refused value shows every reason
+and changes nothing. A result is kept for the next run (``notice``), since a save
+reruns the page so every input shows the stored values again.
+"""
+from __future__ import annotations
+
+from datetime import datetime, time
+
+import streamlit as st
+
+from reconcile import settings
+from reconcile.auth import AuthUser
+from reconcile.db import session_factory, transaction
+from reconcile.errors import UserError
+from reconcile.es_cl import fecha_hora
+from reconcile.school import calendar_for
+from reconcile.sige.config import CREDENTIAL_KEYS
+from reconcile.sige.probe import KEY_NAMES, probe_connection
+from reconcile.sige_calendar import SigeCalendar
+from reconcile.sync.verify import bounded_client
+from ui import context
+
+NOTICE = "cfg_notice_{}"  # (kind, text) of a section's last result, shown once
+INSTALLATION_NOTE = ("Estos valores rigen para todos los establecimientos de la instalación: "
+                     "los cambia el administrador del sistema (`python -m reconcile config set`).")
+
+
+def notice(section: str, kind: str, text: str) -> None:
+    st.session_state[NOTICE.format(section)] = (kind, text)
+
+
+def show_notice(section: str) -> None:
+    kept = st.session_state.pop(NOTICE.format(section), None)
+    if kept is not None:
+        getattr(st, kept[0])(kept[1])
+
+
+def save(section: str, user: AuthUser, rbd: int, values: dict[str, str],
+         saved: str, forget: list[str] = ()) -> None:
+    """Store ``values`` all or none; on success forget the inputs ``forget`` (so they
+    show the stored values) and rerun with ``saved``; on refusal show why."""
+    try:
+        with transaction() as session:
+            stored = settings.change_many(session, user, values, rbd, context.clock())
+    except UserError as refused:
+        st.error("No se guardó nada:\n\n" + "\n\n".join(f"- {r}" for r in refused.reasons))
+        return
+    for key in forget:
+        st.session_state.pop(key, None)
+    shown = ", ".join(f"{settings.key_for(n).help}: {settings.display_value(n, v)}"
+                      for n, v in stored.items())
+    notice(section, "success", f"{saved} ({shown}).")
+    st.rerun()
+
+
+def settings_form(section: str, names: list[str], user: AuthUser, rbd: int,
+                  submit: str = "Guardar") -> None:
+    """One form of plain (not secret) settings, each input showing its value in use."""
+    show_notice(section)
+    with session_factory()() as session:
+        current = {name: settings.get_value(session, name, rbd) or "" for name in names}
+        school_only = all(settings.key_for(name).for_each_school for name in names)
+        editable = school_only or settings.installation_wide_allowed(session, rbd)
+    if not editable:
+        st.caption(INSTALLATION_NOTE)
+    inputs = {name: f"cfg_{name}" for name in names}
+    with st.form(f"cfg_form_{section}", border=False):
+        for name in names:
+            st.text_input(settings.key_for(name).help, value=current[name], key=inputs[name],
+                          help=f"Clave `{name}`", disabled=not editable)
+        pressed = st.form_submit_button(submit, disabled=not editable)
+    if pressed:
+        typed = {name: st.session_state.get(inputs[name], "") for name in names}
+        changed = {n: v for n, v in typed.items() if v.strip() != current[n]}
+        if not changed:
+            st.info("No hay cambios que guardar.")
+        else:
+            save(section, user, rbd, changed, "Configuración guardada", list(inputs.values()))
+
+
+def credentials_form(user: AuthUser, rbd: int) -> None:
+    """The convenio's three values: shown masked, written only; an empty input keeps
+    the value in use. The inputs are cleared on submit, so no secret stays on screen."""
+    show_notice("credentials")
+    with session_factory()() as session:
+        current = {key: settings.get_value(session, key, rbd) for key in CREDENTIAL_KEYS}
+    st.markdown("  \n".join(f"**{KEY_NAMES[key]}**: `{settings.mask_secret(value)}`"
+                            for key, value in current.items()))
+    with st.form("cfg_form_credentials", clear_on_submit=True, border=False):
+        for key in CREDENTIAL_KEYS:
+            st.text_input(f"Nuevo {KEY_NAMES[key]}", type="password", key=f"cfg_{key}",
+                          placeholder="Vacío: se mantiene el valor actual")
+        pressed = st.form_submit_button("Guardar credenciales")
+    if pressed:
+        typed = {key: st.session_state.get(f"cfg_{key}", "") for key in CREDENTIAL_KEYS}
+        changed = {key: value for key, value in typed.items() if value.strip()}
+        if not changed:
+            st.info("No escribió ninguna credencial nueva: no cambió nada.")
+        else:
+            save("credentials", user, rbd, changed, "Credenciales guardadas")
+
+
+def connection_test(user: AuthUser, rbd: int) -> None:
+    """«Probar conexión»: one bounded question to SIGE, answered in plain words."""
+    if not st.button("Probar conexión", key="cfg_probe", icon=":material/network_check:"):
+        return
+    with st.spinner("Preguntando a SIGE por una semilla…"):
+        client = bounded_client()
+        try:
+            with transaction() as session:
+                check = probe_connection(session, user, rbd, client, context.clock())
+        except UserError as refused:
+            st.error("\n\n".join(refused.reasons))
+            return
+        finally:
+            client.close()
+    (st.success if check.ok else st.error)(check.message)
+
+
+def calendar_section(user: AuthUser, rbd: int) -> None:
+    """The default rule, the close in effect for SIGE's current and next month, and a
+    month's own close (set, or back to the rule)."""
+    now = context.clock().now()
+    with session_factory()() as session:
+        try:
+            calendar = calendar_for(session, rbd)
+        except UserError as broken:  # values stored before they were checked
+            st.error("La configuración del calendario tiene valores que no se pueden usar; "
+                     "corríjalos aquí:\n\n" + "\n\n".join(f"- {r}" for r in broken.reasons))
+            calendar = None
+        own = {name for name in settings.calendar_values(session, rbd)
+               if settings.stored_value(session, name, rbd) is not None}
+    if calendar is not None:
+        _closes_in_effect(calendar, now, own)
+    st.markdown("**Regla por defecto** (para los meses sin cierre propio)")
+    settings_form("calendar_rule", ["calendar.default_close_working_day",
+                                    "calendar.default_close_time"], user, rbd,
+                  submit="Guardar regla")
+    if calendar is not None:
+        _month_close_form(user, rbd, calendar, now, own)
+
+
+def _closes_in_effect(calendar: SigeCalendar, now: datetime, own: set[str]) -> None:
+    current = calendar.current_month(now)
+    rule = (f"el {calendar.close_working_day}.º día hábil del mes siguiente, a las "
+            f"{calendar.close_time:%H:%M}")
+    st.markdown(f"Regla por defecto: cada mes cierra {rule}.")
+    for label, month in (("Mes SIGE actual", current), ("Mes siguiente", current.next())):
+        how = ("cierre propio de este establecimiento"
+               if f"{settings.CLOSE_PREFIX}{month}" in own else
+               "cierre fijado para la instalación" if calendar.has_explicit_close(month) else
+               "según la regla por defecto")
+        st.markdown(f"- **{label}**: {month.label_es} cierra el "
+                    f"**{fecha_hora(calendar.close_of(month))}** ({how}).")
+
+
+def _month_close_form(user: AuthUser, rbd: int, calendar: SigeCalendar, now: datetime,
+                      own: set[str]) -> None:
+    st.markdown("**Cierre de un mes** (si el Ministerio fija otra fecha)")
+    show_notice("calendar_month")
+    current = calendar.current_month(now)
+    months = [current, current.next(), current.next().next()]
+    month = st.selectbox("Mes", months, format_func=lambda m: m.label_es, key="cfg_close_month")
+    name = f"{settings.CLOSE_PREFIX}{month}"
+    close = calendar.close_of(month)
+    with st.form(f"cfg_form_close_{month}", border=False):
+        day = st.date_input("Fecha de cierre", value=close.date(), format="DD-MM-YYYY",
+                            key=f"cfg_close_day_{month}",
+                            help=f"Debe caer dentro de {month.next().label_es}.")
+        hour = st.time_input("Hora de cierre", value=close.time().replace(tzinfo=None),
+                             key=f"cfg_close_time_{month}", step=900)
+        pressed = st.form_submit_button(f"Fijar el cierre de {month.label_es}")
+    if pressed:
+        value = f"{day.isoformat()}T{(hour or time(17, 0)):%H:%M}"
+        save("calendar_month", user, rbd, {name: value}, f"Cierre de {month.label_es} fijado",
+             [f"cfg_close_day_{month}", f"cfg_close_time_{month}"])
+    if name in own and st.button(f"Volver a la regla por defecto para {month.label_es}",
+                                 key="cfg_close_clear"):
+        with transaction() as session:
+            settings.clear_school_value(session, user, name, rbd, context.clock())
+        for key in (f"cfg_close_day_{month}", f"cfg_close_time_{month}"):
+            st.session_state.pop(key, None)
+        notice("calendar_month", "success", f"{month.label_es.capitalize()} vuelve a cerrar "
+               "según la regla por defecto.")
+        st.rerun()
