@@ -161,12 +161,12 @@ class Worker:
 
     def _idle(self) -> bool:
         """Nothing left that this worker could ever do without someone acting
-        (only jobs waiting for new convenio credentials remain, if any)."""
+        (only jobs waiting for new convenio credentials remain, if any: a school
+        whose stored credentials changed since SIGE refused them is not waiting)."""
         with transaction(self.url) as session:
-            blocked = set(session.scalars(select(ConvenioRejection.rbd)))
-            waiting = session.scalars(select(SyncJob.rbd).where(
-                SyncJob.state.in_(jobs.ACTIVE))).all()
-        return all(rbd in blocked for rbd in waiting)
+            waiting = set(session.scalars(select(SyncJob.rbd).where(
+                SyncJob.state.in_(jobs.ACTIVE))))
+            return all(_still_refused(session, rbd) for rbd in waiting)
 
     def _pause(self) -> float:
         """Seconds until the next job is due (at most ``idle_wait``)."""
@@ -364,6 +364,13 @@ class Worker:
         self.finished += 1
         log.info("envío %s (RBD %s, %s, %s): %s%s", job.id, job.rbd, job.day.isoformat(),
                  ", ".join(courses), outcome, f" ({cause})" if cause else "")
+
+
+def _still_refused(session: Session, rbd: int) -> bool:
+    """Whether the school's stored credentials are the ones SIGE refused."""
+    rejection = session.get(ConvenioRejection, rbd)
+    return rejection is not None and rejection.credentials_hash == _fingerprint(
+        [settings.get_value(session, key, rbd) for key in CREDENTIAL_KEYS])
 
 
 def _fingerprint(credentials: list[str | None]) -> str:
