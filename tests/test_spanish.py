@@ -13,7 +13,7 @@ import pytest
 from reconcile.cli import build_parser, main
 from reconcile.db import transaction
 from reconcile.imports import import_libro, import_sige
-from tests.app_helpers import ROOT, app, make_user, open_page
+from tests.app_helpers import ROOT, app, log_in, make_school, make_user, open_page
 
 SAMPLES = Path(__file__).parent / "data" / "samples"
 ARGPARSE_ENGLISH = ["usage:", "positional arguments", "options:", "show this help",
@@ -102,12 +102,35 @@ def test_the_registered_pages_are_found():
     assert {"pages/inicio.py", "pages/cargar_datos.py", "pages/conciliacion.py"} <= set(pages)
 
 
+def pages_of(at) -> list[str]:  # noqa: ANN001
+    """The pages dashboard.py registered for the logged-in user (by role and schools)."""
+    return [str(Path(info["script_path"]).relative_to(ROOT))
+            for info in at._registered_pages.values() if info.get("script_path")]
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_no_streamlit_english_on_any_page(samples, role):
-    for page in registered_pages():
+    pages = pages_of(log_in(app().run(), role))
+    assert "pages/inicio.py" in pages and "pages/conciliacion.py" in pages
+    for page in pages:
         at = open_page(role, page)
         assert not at.exception, (page, at.exception)
         assert problems_on(at) == [], (role, page)
+
+
+def test_every_page_is_scanned_by_some_role(samples, clock):
+    """A page dashboard.py registers only for some users (a sostenedor's overview, the
+    Director's configuration) is still scanned: the roles here see them all."""
+    make_school(samples, clock, rbd=24876, name="Liceo Las Araucarias")
+    make_user(samples, "sostenedor", "sostenedor", [24875, 24876])
+    seen = set()
+    for role in [*ROLES, "sostenedor"]:
+        seen |= set(pages_of(log_in(app().run(), role)))
+    assert set(registered_pages()) <= seen
+    for page in sorted(seen - {p for r in ROLES for p in pages_of(log_in(app().run(), r))}):
+        at = open_page("sostenedor", page)
+        assert not at.exception, (page, at.exception)
+        assert problems_on(at) == [], ("sostenedor", page)
 
 
 def test_the_login_page_is_spanish_and_brings_the_uploader_texts(samples):
