@@ -376,7 +376,8 @@ def test_create_makes_one_job_per_unit_and_shows_the_days_in_process(db_url):
                                       payload_hash="h", state=POR_SINCRONIZAR))
         session.flush()
         units = {(D1, 110, 1): [first], (D1, 110, 2): [second], (D2, 110, 1): [first]}
-        created = jobs.create(session, RBD, units, "directora", None, now)
+        ids = jobs.create(session, RBD, units, "directora", None, now)
+        created = [session.get(SyncJob, job_id) for job_id in ids]
         assert [(j.day, j.cod_grado, j.state) for j in created] == \
             [(D1, 1, jobs.EN_COLA), (D1, 2, jobs.EN_COLA), (D2, 1, jobs.EN_COLA)]
         assert jobs.active_course_days(session, RBD, D1, D2) == \

@@ -26,6 +26,7 @@ from reconcile import settings
 from reconcile.auth import AuthUser
 from reconcile.clock import Clock, default_clock
 from reconcile.corrections import active_corrections
+from reconcile.db.marks import dates, mark_rows
 from reconcile.db.models import SIN_REGISTRO, AttendanceMark, Course, CourseDay, Student
 from reconcile.errors import UserError
 from reconcile.imports.common import (
@@ -52,7 +53,6 @@ from reconcile.sync.payload import deciding_rows, payload_hash
 _READING = 0.35  # share of the progress bar for reading and validating the file
 _COURSE_DAY_COLUMNS = ["rbd", "course_id", "day", "payload_hash", "state", "cause", "updated_at"]
 _DELETE_CHUNK = 5000
-_HOURS = 1024  # packing base for class hours (they are 0..20)
 
 
 def import_libro(session: Session, source: Source, *, filename: str | None = None,
@@ -173,30 +173,9 @@ def _students(session: Session, marks: pd.DataFrame, rut_codes: np.ndarray, ruts
 
 def _stored_marks(session: Session, file: _Marks, rbd: int) -> np.ndarray:
     """The stored marks of the course-days the file covers, as integer rows (id,
-    course, student, date ordinal, hour, present): read through the driver's cursor
-    (result-row objects would cost more than the query), with date, hour and mark
-    packed into one integer by the database."""
-    connection = session.connection()
-    dialect = connection.dialect.name
-    if dialect == "sqlite":  # dates are ISO text; julianday(0001-01-01) is 1721425.5
-        ordinal, present, mark = "CAST(julianday(day) AS INTEGER) - 1721424", "present", "?"
-    else:
-        ordinal, present, mark = "(day - DATE '0001-01-01') + 1", "present::int", "%s"
-    sql = (f"SELECT id, course_id, student_id, (({ordinal}) * {_HOURS} + hour) * 2 + {present} "
-           f"FROM attendance_mark WHERE rbd = {mark} AND day BETWEEN {mark} AND {mark}")
+    course, student, date ordinal, hour, present)."""
     first, last = date.fromordinal(int(file.day.min())), date.fromordinal(int(file.day.max()))
-    params = (rbd, first.isoformat(), last.isoformat()) if dialect == "sqlite" \
-        else (rbd, first, last)
-    cursor = connection.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    packed = np.asarray(rows, dtype=np.int64).reshape(-1, 4)
-    day_hour, present_bit = np.divmod(packed[:, 3], 2)
-    day, hour = np.divmod(day_hour, _HOURS)
-    stored = np.column_stack([packed[:, :3], day, hour, present_bit])
+    stored = mark_rows(session, rbd, first, last)
     # only the course-days the file holds: (date, course) packed in one integer
     file_days = np.unique((file.day << 32) | file.course)
     return stored[np.isin((stored[:, 3] << 32) | stored[:, 1], file_days)]
@@ -229,7 +208,7 @@ def _marks(session: Session, file: _Marks, rbd: int, batch_id: int, progress: Pr
     progress(0.0, "Guardando marcas")
     insert_rows(session, table, {
         "rbd": rbd, "course_id": file.course[adding], "student_id": file.student[adding],
-        "day": _dates(file.day[adding]),
+        "day": dates(file.day[adding]),
         "hour": file.hour[adding], "present": file.present[adding],
         "import_batch_id": batch_id}, progress=progress.span(0.0, 0.9), label="Guardando marcas")
     changing = matched[differs]
@@ -242,12 +221,6 @@ def _marks(session: Session, file: _Marks, rbd: int, batch_id: int, progress: Pr
                                                                       _DELETE_CHUNK])))
     progress(1.0, "Guardando marcas")
     return len(adding), len(changing), len(to_remove), len(matched) - len(changing)
-
-
-def _dates(ordinals: np.ndarray) -> np.ndarray:
-    """Date objects for ordinals, made once per distinct date."""
-    distinct, codes = np.unique(ordinals, return_inverse=True)
-    return np.asarray([date.fromordinal(int(d)) for d in distinct], dtype=object)[codes]
 
 
 def _course_days(session: Session, file: _Marks, rbd: int, now, codes: dict):

@@ -31,7 +31,6 @@ from reconcile.matching.store import (
     check_course,
     check_range,
     check_report,
-    deciding_marks,
     load_frames,
     resolve_rbd,
     run_check,
@@ -41,6 +40,6 @@ from reconcile.matching.suggest import CHECK_DIGIT, NAME, PROVISIONAL, Suggestio
 __all__ = [
     "CASO_1", "CASO_2", "CHECK_DIGIT", "DEFAULT_THRESHOLD", "NAME", "PROVISIONAL", "Frames",
     "Reconciliation", "Rosters", "Suggestions", "check_course", "check_range", "check_report",
-    "compare_rosters", "course_sort_key", "deciding_marks", "load_frames", "reconcile",
+    "compare_rosters", "course_sort_key", "load_frames", "reconcile",
     "resolve_rbd", "run_check", "suggest_pairs",
 ]

@@ -10,15 +10,17 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reconcile import settings
-from reconcile.db.models import AttendanceMark, Course, Enrolment, Establishment, Student
+from reconcile.db.models import Course, Enrolment, Establishment, Student
 from reconcile.errors import UserError
 from reconcile.matching.engine import Reconciliation, reconcile
-from reconcile.sync.payload import deciding_marks
+from reconcile.db.marks import COURSE, DAY, HOUR, PRESENT, STUDENT, dates, mark_rows
+from reconcile.sync.payload import deciding_rows
 
 COURSE_CODE = re.compile(r"^(\d{1,4})-(\d{1,2})-([A-Za-zÑñ0-9]{1,5})$")
 MAX_RANGE_DAYS = 366
@@ -48,7 +50,9 @@ def _with_code(frame: pd.DataFrame) -> pd.DataFrame:
 
 def load_frames(session: Session, rbd: int, start: date, end: date) -> Frames:
     """Enrolment of the school years the range touches, the deciding marks of the
-    range, and the people behind every RUT of the school."""
+    range, and the people behind every RUT of the school. The marks are read as
+    integer rows and decided on integers; text (course codes, RUTs) is attached to
+    the deciding marks only."""
     years = range(start.year, end.year + 1)
     enrolment = _with_code(_frame(session.execute(
         select(Course.cod_ense, Course.cod_grado, Course.letra, Student.rut,
@@ -57,20 +61,27 @@ def load_frames(session: Session, rbd: int, start: date, end: date) -> Frames:
         .join(Student, Student.id == Enrolment.student_id)
         .where(Enrolment.rbd == rbd, Course.year.in_(list(years)))).all(),
         ["cod_ense", "cod_grado", "letra", "rut", "incorporated_on", "withdrawn_on"]))
-    marks = _with_code(_frame(session.execute(
-        select(Course.cod_ense, Course.cod_grado, Course.letra, Student.rut,
-               AttendanceMark.day, AttendanceMark.hour, AttendanceMark.present)
-        .join(Course, Course.id == AttendanceMark.course_id)
-        .join(Student, Student.id == AttendanceMark.student_id)
-        .where(AttendanceMark.rbd == rbd, AttendanceMark.day >= start,
-               AttendanceMark.day <= end)).all(),
-        ["cod_ense", "cod_grado", "letra", "rut", "day", "hour", "present"]))
-    marks = deciding_marks(marks, course="course")[["course", "rut", "day", "present"]]
     people = _frame(session.execute(
-        select(Student.rut, Student.nombres, Student.ape_paterno, Student.ape_materno,
-               Student.full_name, Student.birth_date, Student.gender)
-        .where(Student.rbd == rbd)).all(), ["rut", *PEOPLE_COLUMNS]).set_index("rut")
-    return Frames(enrolment, marks, people)
+        select(Student.id, Student.rut, Student.nombres, Student.ape_paterno,
+               Student.ape_materno, Student.full_name, Student.birth_date, Student.gender)
+        .where(Student.rbd == rbd)).all(), ["id", "rut", *PEOPLE_COLUMNS])
+    rows = mark_rows(session, rbd, start, end)
+    rows = rows[deciding_rows([rows[:, COURSE], rows[:, STUDENT], rows[:, DAY]], rows[:, HOUR])]
+    codes = {course_id: _course_code(e, g, letra) for course_id, e, g, letra in session.execute(
+        select(Course.id, Course.cod_ense, Course.cod_grado, Course.letra)
+        .where(Course.rbd == rbd))}
+    marks = pd.DataFrame({
+        "course": _lookup(rows[:, COURSE], codes),
+        "rut": _lookup(rows[:, STUDENT], dict(zip(people["id"], people["rut"]))),
+        "day": dates(rows[:, DAY]),
+        "present": rows[:, PRESENT].astype(bool)})
+    return Frames(enrolment, marks, people.drop(columns="id").set_index("rut"))
+
+
+def _lookup(ids: np.ndarray, names: dict[int, str]) -> np.ndarray:
+    """The text of each id, looked up once per distinct id."""
+    distinct, positions = np.unique(ids, return_inverse=True)
+    return np.asarray([names[int(i)] for i in distinct], dtype=object)[positions]
 
 
 def resolve_rbd(session: Session, rbd: int | None) -> int:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from reconcile.db.models import Course, CourseDay, SyncJob, SyncJobCourse
@@ -29,30 +29,41 @@ EN_COLA = "en_cola"  # to be sent (again, after a Caso 3, at next_attempt_at)
 ESPERANDO_REPORTE = "esperando_reporte"  # SIGE took it (ticket); asking for the report
 TERMINADO = "terminado"  # final: ``outcome`` is the days' result, ``cause`` why
 ACTIVE = (EN_COLA, ESPERANDO_REPORTE)
+_CHUNK = 1000  # ids per IN (...) list
 LABELS_ES = {EN_COLA: "En cola", ESPERANDO_REPORTE: "Esperando el resultado de SIGE",
              TERMINADO: "Terminado"}
 
 
 def create(session: Session, rbd: int, units: dict[tuple[date, int, int], list[Course]],
-           requested_by: str, override_reason: str | None, now: datetime) -> list[SyncJob]:
+           requested_by: str, override_reason: str | None, now: datetime) -> list[int]:
     """One job per (date, tipo de enseñanza, grado) with its courses, due now; the
-    course-days show ``en_proceso`` from here on. The caller's transaction holds
-    it all (the unique index may refuse a (course, date) queued meanwhile)."""
-    created = []
-    days = _course_days(session, rbd, [(c.id, key[0]) for key, cs in units.items() for c in cs])
-    for (day, ense, grado), courses in sorted(units.items(), key=lambda item: item[0]):
-        job = SyncJob(rbd=rbd, day=day, cod_ense=ense, cod_grado=grado, state=EN_COLA,
-                      attempts=0, polls=0, requested_by=requested_by,
-                      override_reason=override_reason, next_attempt_at=now, created_at=now,
-                      updated_at=now,
-                      courses=[SyncJobCourse(course_id=c.id, day=day, active=True)
-                               for c in courses])
-        session.add(job)
-        for course in courses:
-            states.on_queued(days[(course.id, day)], now)
-        created.append(job)
-    session.flush()
-    return created
+    course-days show ``en_proceso`` from here on. Returns the new jobs' ids. The
+    caller's transaction holds it all (the unique index refuses a (course, date)
+    queued meanwhile). Set-based: a sostenedor's month is thousands of jobs."""
+    ordered = sorted(units.items(), key=lambda item: item[0])
+    if not ordered:
+        return []
+    ids = list(session.scalars(
+        insert(SyncJob).returning(SyncJob.id, sort_by_parameter_order=True),
+        [{"rbd": rbd, "day": day, "cod_ense": ense, "cod_grado": grado, "state": EN_COLA,
+          "attempts": 0, "polls": 0, "requested_by": requested_by,
+          "override_reason": override_reason, "next_attempt_at": now, "created_at": now,
+          "updated_at": now} for (day, ense, grado), _ in ordered]))
+    session.execute(insert(SyncJobCourse), [
+        {"job_id": job_id, "course_id": course.id, "day": day, "active": True}
+        for job_id, ((day, _, _), courses) in zip(ids, ordered) for course in courses])
+    keys = [(course.id, day) for (day, _, _), courses in ordered for course in courses]
+    wanted = set(keys)
+    day_ids = [row.id for row in session.execute(
+        select(CourseDay.id, CourseDay.course_id, CourseDay.day).where(
+            CourseDay.rbd == rbd, CourseDay.day.in_(sorted({day for _, day in keys})),
+            CourseDay.course_id.in_(sorted({course_id for course_id, _ in keys}))))
+        if (row.course_id, row.day) in wanted]
+    for start in range(0, len(day_ids), _CHUNK):
+        session.execute(update(CourseDay).where(CourseDay.id.in_(day_ids[start:start + _CHUNK]))
+                        .values(**states.queued_values(now))
+                        .execution_options(synchronize_session="evaluate"))
+    return ids
 
 
 def active_course_days(session: Session, rbd: int, first: date, last: date

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -242,10 +243,12 @@ def _courses(session: Session, rbd: int, start: date, end: date,
                   key=lambda c: (c.cod_ense, c.cod_grado, c.letra))
 
 
-def _stored_days(session: Session, rbd: int, first: date, last: date
-                 ) -> dict[tuple[int, date], CourseDay]:
-    return {(day.course_id, day.day): day for day in session.scalars(
-        select(CourseDay).where(CourseDay.rbd == rbd, CourseDay.day.between(first, last)))}
+def _stored_days(session: Session, rbd: int, first: date, last: date) -> dict[tuple[int, date], Any]:
+    """The school's course-days of the range: the columns the rules read, as rows."""
+    return {(row.course_id, row.day): row for row in session.execute(
+        select(CourseDay.course_id, CourseDay.day, CourseDay.state, CourseDay.payload_hash,
+               CourseDay.synced_hash)
+        .where(CourseDay.rbd == rbd, CourseDay.day.between(first, last)))}
 
 
 def _check_ready(session: Session, user: AuthUser, rbd: int,

@@ -107,10 +107,17 @@ def on_payload_changed(day: Any, new_hash: str | None, now: datetime) -> bool:
     return was in (SINCRONIZADO, EN_PROCESO)
 
 
-def on_queued(day: Any, now: datetime) -> None:
+def queued_values(now: datetime) -> dict[str, Any]:
     """A send was requested: the clock shows until SIGE's final report. The last
-    cause and SIGE's words stay until the new result."""
-    day.state, day.sent_hash, day.updated_at = EN_PROCESO, None, now
+    cause and SIGE's words stay until the new result. (As column values, so a
+    whole month can be queued in one UPDATE.)"""
+    return {"state": EN_PROCESO, "sent_hash": None, "updated_at": now}
+
+
+def on_queued(day: Any, now: datetime) -> None:
+    """``queued_values`` on one course-day."""
+    for column, value in queued_values(now).items():
+        setattr(day, column, value)
 
 
 def on_sent(day: Any, sent_hash: str, ticket: str, now: datetime) -> None:
