@@ -60,9 +60,11 @@ pages = -(-found.total // audit.PAGE_SIZE)
 first = found.offset + 1
 st.markdown(f"**{numero(found.total)} registros**, del más reciente al más antiguo. "
             f"Se muestran del {numero(first)} al {numero(found.offset + len(found.entries))}.")
-st.dataframe(pd.DataFrame([audit_report.row(entry) for entry in found.entries],
-                          columns=audit_report.CSV_HEADERS),
-             hide_index=True, width="stretch",
+shown = pd.DataFrame([audit_report.row(entry) for entry in found.entries],
+                     columns=audit_report.CSV_HEADERS)
+if len(user.rbds) == 1:  # one school: its name on every row says nothing (the CSV keeps it)
+    shown = shown.drop(columns="Establecimiento")
+st.dataframe(shown, hide_index=True, width="stretch",
              column_config={"Detalle": st.column_config.TextColumn(width="large")})
 if pages > 1:
     st.number_input(f"Página (de {numero(pages)})", min_value=1, max_value=pages, step=1,

@@ -4,7 +4,7 @@ schools at risk first, and a way down to one school's Estado."""
 import streamlit as st
 
 from reconcile.db import session_factory
-from reconcile.es_cl import duracion, fecha_hora, numero
+from reconcile.es_cl import duracion, fecha, fecha_hora, numero
 from reconcile.sync.overview import schools_overview
 from ui import context, page
 from ui import schools_view as view
@@ -35,15 +35,18 @@ if not schools:
     st.stop()
 first_close = min(schools, key=lambda school: school.close_at)
 missing, errors = sum(s.missing for s in schools), sum(s.errors for s in schools)
-a, b, c, d = st.columns(4)
-a.metric("Cierre de la declaración", fecha_hora(first_close.close_at),
-         help="El cierre más próximo entre sus establecimientos.")
-b.metric("Tiempo restante", duracion(first_close.time_left) if first_close.time_left
-         else "Cerrado")
-c.metric("Días-curso que SIGE aún no tiene", numero(missing),
+a, b, c = st.columns(3)
+a.metric("Cierre de la declaración", fecha(first_close.close_at.date()),
+         help=f"El cierre más próximo entre sus establecimientos: "
+              f"{fecha_hora(first_close.close_at)}.")
+b.metric("Días-curso que faltan en SIGE", numero(missing),
          help="Sin sincronizar (por sincronizar, en proceso o con error) y sin registro en el "
               "Libro Digital, en los días hábiles hasta hoy.")
-d.metric("Con error", numero(errors))
+c.metric("Con error", numero(errors))
+st.caption(f"Quedan {duracion(first_close.time_left)} para el cierre más próximo "
+           f"({fecha_hora(first_close.close_at)})." if first_close.time_left else
+           f"La declaración de {overview.month.label_es} cerró el "
+           f"{fecha_hora(first_close.close_at)}.")
 at_risk = [school for school in schools if school.missing or school.errors]
 if at_risk:
     st.warning(f"En riesgo primero: {at_risk[0].name} tiene {numero(at_risk[0].missing)} "
@@ -72,6 +75,6 @@ st.table(view.table(overview), hide_index=True)
 st.subheader("Ver un establecimiento")
 names = {school.rbd: view.row_label(school.name, school.rbd) for school in schools}
 left, right = st.columns([3, 1], vertical_alignment="bottom")
-chosen = left.selectbox("Establecimiento", list(names), format_func=names.get, key=DRILL_KEY)
+chosen = left.selectbox("Establecimiento a revisar", list(names), format_func=names.get, key=DRILL_KEY)
 if right.button("Ver su Estado", icon=":material/monitoring:", key="sostenedor_open"):
     open_estado(chosen)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 READERS = ("director", "asistencia", "sostenedor")  # auth's role names: who may read it
 SYSTEM = ""  # the person filter's value for entries made without a user (worker, CLI)
-SYSTEM_ES = "Sistema (trabajador de envíos o línea de comandos)"
+SYSTEM_ES = "Sistema (sin usuario)"  # the sync worker, or the CLI without --user
 PAGE_SIZE = 100
 
 

@@ -37,8 +37,8 @@ LABELS_ES = {
 # Families of actions recorded by name prefix (settings and users change from several places).
 PREFIX_LABELS_ES = (("config", "Cambio de configuración"), ("setting", "Cambio de configuración"),
                     ("user", "Cambio de usuarios"))
-CSV_HEADERS = ["Fecha y hora", "Persona", "Acción", "Establecimiento", "Curso", "Día",
-               "Resultado", "Detalle"]
+CSV_HEADERS = ["Fecha y hora", "Persona", "Acción", "Resultado", "Curso", "Día", "Detalle",
+               "Establecimiento"]
 SHOWN_REASONS = 3  # a refused month lists a reason per course-day: the first few say enough
 CSV_MAX_ROWS = 20_000  # a year of a big school fits; more is narrowed with the filters
 
@@ -131,11 +131,13 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-def row(entry: audit.Entry) -> list[str]:
-    """One entry as the listing and the CSV show it (``CSV_HEADERS``)."""
-    return [fecha_hora(entry.at), entry.person, label(entry.action), school(entry),
-            courses.label_of_code(entry.course) if entry.course else "—",
-            fecha(entry.day) if entry.day else "—", result(entry), details(entry) or "—"]
+def row(entry: audit.Entry) -> dict[str, str]:
+    """One entry as the listing and the CSV show it: ``CSV_HEADERS`` -> text."""
+    return dict(zip(CSV_HEADERS, [
+        fecha_hora(entry.at), entry.person, label(entry.action), result(entry),
+        courses.label_of_code(entry.course) if entry.course else "—",
+        fecha(entry.day) if entry.day else "—", details(entry) or "—", school(entry)],
+        strict=True))
 
 
 def export_csv(session: Session, user: AuthUser, filters: audit.Filters = audit.Filters()
@@ -146,5 +148,6 @@ def export_csv(session: Session, user: AuthUser, filters: audit.Filters = audit.
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_HEADERS)
-    writer.writerows([neutralise(cell) for cell in row(entry)] for entry in found.entries)
+    writer.writerows([neutralise(cell) for cell in row(entry).values()]
+                     for entry in found.entries)
     return buffer.getvalue().encode("utf-8-sig"), found.total

@@ -86,7 +86,9 @@ def test_the_school_at_risk_first_with_its_counts(schools):
     hover = next(t for t in chart(at)["data"] if t["type"] == "scatter")["hovertext"][0]
     assert "Sincronizados: 1 de 2 días-curso con registro (50%)" in hover
     assert "Con error: 1" in hover
-    assert [m.value for m in at.metric][:2] == ["03-12-2026 17:00", "17 días y 7 horas"]
+    assert at.metric[0].value == "03-12-2026"
+    assert "Quedan 17 días y 7 horas para el cierre más próximo (03-12-2026 17:00)." in [
+        c.value for c in at.caption]
 
 
 def test_the_drill_down_opens_estado_on_that_school(schools):

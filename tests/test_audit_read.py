@@ -87,16 +87,20 @@ def test_pages_of_entries(audited):
 
 def test_what_each_entry_says(audited):
     rows = {entry.action: audit_report.row(entry) for entry in read(audited, "directora").entries}
-    assert rows["import_sige"][2:4] == ["Carga de nómina SIGE", "Escuela Los Aromos (RBD 24875)"]
-    assert rows["import_sige"][7] == "«nomina.xlsx», filas: 120, nuevos: 118, cambiados: 0, " \
-        "retirados: 2"
-    assert rows["rut_correction.approve"][6:] == ["Aprobada", "100.234.567-2 → 25.123.456-6"]
-    assert rows["sync.outcome"][1] == audit.SYSTEM_ES
-    assert rows["sync.outcome"][6].startswith("Error en la sincronización: Caso 1")
-    assert rows["sync.override"][4:6] == ["1° Básico A", "02-11-2026"]
-    assert rows["sync.request"][6:] == ["En cola: 1", "Del 02-11-2026 al 05-11-2026. Motivo "
-                                        "del Director: «Apoderado confirmó»"]
-    assert rows["login"][0] == "02-11-2026 08:00"
+    assert (rows["import_sige"]["Acción"], rows["import_sige"]["Establecimiento"]) == (
+        "Carga de nómina SIGE", "Escuela Los Aromos (RBD 24875)")
+    assert rows["import_sige"]["Detalle"] == "«nomina.xlsx», filas: 120, nuevos: 118, " \
+        "cambiados: 0, retirados: 2"
+    approve = rows["rut_correction.approve"]
+    assert (approve["Resultado"], approve["Detalle"]) == ("Aprobada",
+                                                         "100.234.567-2 → 25.123.456-6")
+    assert rows["sync.outcome"]["Persona"] == audit.SYSTEM_ES
+    assert rows["sync.outcome"]["Resultado"].startswith("Error en la sincronización: Caso 1")
+    assert (rows["sync.override"]["Curso"], rows["sync.override"]["Día"]) == ("1° Básico A",
+                                                                              "02-11-2026")
+    assert (rows["sync.request"]["Resultado"], rows["sync.request"]["Detalle"]) == (
+        "En cola: 1", "Del 02-11-2026 al 05-11-2026. Motivo del Director: «Apoderado confirmó»")
+    assert rows["login"]["Fecha y hora"] == "02-11-2026 08:00"
 
 
 def test_the_csv_export(audited):
@@ -106,7 +110,8 @@ def test_the_csv_export(audited):
     assert data.startswith(b"\xef\xbb\xbf") and matched == 2
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == audit_report.CSV_HEADERS
-    assert [row[1] for row in rows[1:]] == ["'" + FORMULA_NAME] * 2  # never run as a formula
+    person = audit_report.CSV_HEADERS.index("Persona")
+    assert [row[person] for row in rows[1:]] == ["'" + FORMULA_NAME] * 2  # never a formula
     assert OTHER_NAME not in data.decode("utf-8-sig")
 
 
