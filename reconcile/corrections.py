@@ -147,6 +147,7 @@ def approve(session: Session, user: AuthUser, rbd: int, libro_rut: str, sige_rut
     audit.record(session, clock, user.username, APPROVE_ACTION, rbd=rbd,
                  correction_id=correction.id, from_rut=libro, to_rut=target, reason=reason,
                  confidence=correction.confidence)
+    _rehash(session, rbd, libro, clock)
     log.info("corrección %s aprobada en RBD %s (%s -> %s)", correction.id, rbd,
              rutlib.mask(libro), rutlib.mask(target))
     return correction
@@ -168,8 +169,20 @@ def undo(session: Session, user: AuthUser, correction_id: int,
     audit.record(session, clock, user.username, UNDO_ACTION, rbd=correction.rbd,
                  correction_id=correction.id, from_rut=correction.from_rut,
                  to_rut=correction.to_rut)
+    _rehash(session, correction.rbd, correction.from_rut, clock)
     log.info("corrección %s deshecha en RBD %s", correction.id, correction.rbd)
     return correction
+
+
+def _rehash(session: Session, rbd: int, libro_rut: str, clock: Clock) -> None:
+    """The payload of every course-day where the Libro marks ``libro_rut`` changes
+    with a correction: re-hash them, so a synced day goes back to por_sincronizar
+    (and one whose payload is the same stays synced)."""
+    from reconcile.sync import payload  # payload reads the corrections: import late
+
+    session.flush()
+    payload.refresh_course_days(session, rbd, payload.course_days_of_student(
+        session, rbd, libro_rut), clock.now())
 
 
 def _when(moment: datetime) -> str:

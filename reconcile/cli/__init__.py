@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "reconcile.cli.imports",
     "reconcile.cli.sige",
     "reconcile.cli.check",
+    "reconcile.cli.sync",
 ]
 
 log = logging.getLogger("reconcile")
