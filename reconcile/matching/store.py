@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reconcile import settings
+from reconcile.courses import code as course_code
 from reconcile.db.models import Course, Enrolment, Establishment, Student
 from reconcile.errors import UserError
 from reconcile.matching.engine import Reconciliation, reconcile
@@ -34,16 +35,12 @@ class Frames:
     people: pd.DataFrame  # indexed by rut: PEOPLE_COLUMNS
 
 
-def _course_code(ense: int, grado: int, letra: str) -> str:
-    return f"{ense}-{grado}-{letra}"
-
-
 def _frame(rows: list, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame([tuple(row) for row in rows], columns=columns)
 
 
 def _with_code(frame: pd.DataFrame) -> pd.DataFrame:
-    codes = [_course_code(e, g, letter) for e, g, letter in
+    codes = [course_code(e, g, letter) for e, g, letter in
              zip(frame["cod_ense"], frame["cod_grado"], frame["letra"], strict=True)]
     return frame.drop(columns=["cod_ense", "cod_grado", "letra"]).assign(course=codes)
 
@@ -67,7 +64,7 @@ def load_frames(session: Session, rbd: int, start: date, end: date) -> Frames:
         .where(Student.rbd == rbd)).all(), ["id", "rut", *PEOPLE_COLUMNS])
     rows = mark_rows(session, rbd, start, end)
     rows = rows[deciding_rows([rows[:, COURSE], rows[:, STUDENT], rows[:, DAY]], rows[:, HOUR])]
-    codes = {course_id: _course_code(e, g, letra) for course_id, e, g, letra in session.execute(
+    codes = {course_id: course_code(e, g, letra) for course_id, e, g, letra in session.execute(
         select(Course.id, Course.cod_ense, Course.cod_grado, Course.letra)
         .where(Course.rbd == rbd))}
     marks = pd.DataFrame({
@@ -111,7 +108,7 @@ def check_course(session: Session, rbd: int, code: str) -> str:
         Course.letra == letra).limit(1))
     if exists is None:
         raise UserError(f"El curso «{code}» no existe en el establecimiento RBD {rbd}.")
-    return _course_code(ense, grado, letra)
+    return course_code(ense, grado, letra)
 
 
 def check_range(start: date, end: date) -> None:
