@@ -14,6 +14,7 @@ from reconcile.school import calendar_for, course_labels, student_details
 from ui import context, page
 from ui import reconciliation as view
 from ui.corrections import ask_approval, corrections_section, show_pending_approval
+from ui.verify import verify_section
 
 DAY_COLUMN_PX = 35  # 23 worked days fit beside the course names at 1366 px (sidebar open)
 GLANCE_OPENED = "glance_opened"  # the ✖ cell last opened from the grid
@@ -126,6 +127,7 @@ else:
             "Qué hacer": lambda row: view.next_step(row, explained)}), hide_index=True)
     for line in view.other_findings(wrong, twice, ambiguous, labels, names):
         st.warning(line)
+    verify_section(user, rbd, list(unknown["rut"]), names)
     day_pairs = pairs[pairs["libro"].isin(unknown["rut"])]
     if not day_pairs.empty:
         st.markdown("**Pares sugeridos de este día-curso**")
