@@ -40,15 +40,22 @@ def show_notice(section: str) -> None:
 
 
 def save(section: str, user: AuthUser, rbd: int, values: dict[str, str],
-         saved: str, forget: list[str] = ()) -> None:
+         saved: str, forget: list[str] = (), secret: bool = False) -> None:
     """Store ``values`` all or none; on success forget the inputs ``forget`` (so they
-    show the stored values) and rerun with ``saved``; on refusal show why."""
+    show the stored values) and rerun with ``saved``; on refusal show why. A
+    ``secret`` form forgets its inputs either way: a secret never stays in a widget."""
     try:
         with transaction() as session:
             stored = settings.change_many(session, user, values, rbd, context.clock())
     except UserError as refused:
-        st.error("No se guardó nada:\n\n" + "\n\n".join(f"- {r}" for r in refused.reasons))
-        return
+        why = "No se guardó nada:\n\n" + "\n\n".join(f"- {r}" for r in refused.reasons)
+        if not secret:
+            st.error(why)
+            return
+        for key in forget:
+            st.session_state.pop(key, None)
+        notice(section, "error", why)
+        st.rerun()
     for key in forget:
         st.session_state.pop(key, None)
     shown = ", ".join(f"{settings.key_for(n).help}: {settings.display_value(n, v)}"
@@ -101,7 +108,8 @@ def credentials_form(user: AuthUser, rbd: int) -> None:
         if not changed:
             st.info("No escribió ninguna credencial nueva: no cambió nada.")
         else:
-            save("credentials", user, rbd, changed, "Credenciales guardadas")
+            save("credentials", user, rbd, changed, "Credenciales guardadas",
+                 [f"cfg_{key}" for key in CREDENTIAL_KEYS], secret=True)
 
 
 def connection_test(user: AuthUser, rbd: int) -> None:
