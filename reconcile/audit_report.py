@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from reconcile import audit, courses
+from reconcile.auth import ROLES
 from reconcile.corrections import APPROVE_ACTION, UNDO_ACTION, neutralise
 from reconcile.es_cl import fecha, fecha_hora, numero, rut_es
 from reconcile.sync import states
@@ -33,7 +34,18 @@ LABELS_ES = {
     OVERRIDE_ACTION: "Envío autorizado sin estar listo",
     OUTCOME_ACTION: "Resultado de un envío a SIGE",
     VERIFY_ACTION: "Consulta de un estudiante en SIGE",
+    # recorded by reconcile.settings, reconcile.sige.probe and reconcile.auth (Configuración)
+    "config.change": "Cambio de configuración",
+    "config.clear": "Valor propio de configuración quitado",
+    "sige.test_connection": "Prueba de conexión con SIGE",
+    "user.add": "Usuario creado",
+    "user.role": "Rol de usuario cambiado",
+    "user.disable": "Usuario desactivado",
+    "user.enable": "Usuario activado",
+    "user.password_reset": "Contraseña restablecida",
 }
+CONNECTION_ES = {"ok": "Conexión correcta", "credenciales_rechazadas": "Credenciales rechazadas",
+                 "sin_respuesta": "Sin respuesta de SIGE", "sin_credenciales": "Sin credenciales"}
 # Families of actions recorded by name prefix (settings and users change from several places).
 PREFIX_LABELS_ES = (("config", "Cambio de configuración"), ("setting", "Cambio de configuración"),
                     ("user", "Cambio de usuarios"))
@@ -76,6 +88,8 @@ def result(entry: audit.Entry) -> str:
     if action == VERIFY_ACTION:
         return {True: "SIGE lo conoce", False: "SIGE no lo conoce"}.get(detail.get("known"),
                                                                          "Sin respuesta de SIGE")
+    if action == "sige.test_connection":
+        return CONNECTION_ES.get(detail.get("outcome"), detail.get("outcome") or "—")
     return {"login_rechazado": "Rechazado", APPROVE_ACTION: "Aprobada",
             UNDO_ACTION: "Deshecha", OVERRIDE_ACTION: "Autorizado"}.get(action, "Hecho")
 
@@ -113,6 +127,17 @@ def details(entry: audit.Entry) -> str:
         return ". ".join(part for part in parts if part)
     if action == VERIFY_ACTION:
         return f"RUT {d.get('rut')}" if d.get("rut") else ""
+    if action == "config.change":
+        return f"{d.get('key')}: {d.get('previous')} → {d.get('value')}"
+    if action == "config.clear":
+        return f"{d.get('key')} (era {d.get('previous')})"
+    if action == "sige.test_connection":
+        return str(d.get("base_url") or "")
+    if action.startswith("user."):
+        role = ROLES.get(d.get("role"), d.get("role"))
+        previous = ROLES.get(d.get("previous"), d.get("previous"))
+        return str(d.get("target") or "") + (f": {previous} → {role}" if previous else
+                                             f" ({role})" if role else "")
     return "; ".join(f"{key}: {_plain(value)}" for key, value in d.items()
                      if value not in (None, "", [], {}))
 

@@ -120,3 +120,19 @@ def test_who_may_read_it(audited):
         read(audited, "profesor")
     with pytest.raises(UserError, match="posterior"):
         read(audited, "directora", audit.Filters(start=date(2026, 11, 9), end=date(2026, 11, 2)))
+
+
+def test_the_configuracion_entries_in_words():
+    def entry(action: str, **detail) -> dict:  # noqa: ANN003
+        return audit_report.row(audit.Entry(1, at(9).now(), "directora", "Directora María Soto",
+                                            action, HOME, "Escuela Los Aromos", None, None,
+                                            detail))
+
+    change = entry("config.change", key="sync.concurrency", scope="instalación", value="4",
+                   previous="2")
+    assert (change["Acción"], change["Detalle"]) == ("Cambio de configuración",
+                                                     "sync.concurrency: 2 → 4")
+    role = entry("user.role", target="ana", role="asistencia", previous="profesor")
+    assert role["Detalle"] == "ana: Profesor(a) → Administrador(a) de Asistencia"
+    probe = entry("sige.test_connection", outcome="credenciales_rechazadas", base_url="http://s")
+    assert probe["Resultado"] == "Credenciales rechazadas"
