@@ -203,8 +203,8 @@ def test_stored_payloads_apply_the_second_hour_and_the_corrections(db_url):
     with transaction(db_url) as session:
         courses = seed_school(session)
         first, second = courses["110-1-A"], courses["110-2-A"]
-        found = payload.stored_payloads(session, RBD, [(first.id, D1), (first.id, D2),
-                                                       (second.id, D1), (second.id, date(2026, 11, 9))])
+        found = payload.stored_payloads(session, RBD, [
+            (first.id, D1), (first.id, D2), (second.id, D1), (second.id, date(2026, 11, 9))])
         # B is present at the 1st hour and absent at the 2nd on D1: the 2nd decides
         assert found[(first.id, D1)] == payload.CoursePayload(tuple(sorted((A, IPE))), (B,))
         assert found[(first.id, D2)] == payload.CoursePayload(tuple(sorted((A, B, IPE))), ())
