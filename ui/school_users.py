@@ -74,7 +74,7 @@ def _add_form(user: AuthUser, rbd: int) -> None:
                                    help="3 a 50 letras minúsculas, dígitos, punto o guion")
         name = middle.text_input("Nombre", key="cfg_new_name", placeholder="p. ej. Juan Pérez")
         role = right.selectbox("Rol", auth.SCHOOL_ROLES, key="cfg_new_role",
-                               format_func=auth.ROLES.get)
+                               format_func=auth.ROLES.get, placeholder="Elija un rol")
         pressed = st.form_submit_button("Agregar usuario")
     if pressed:
         _act(user, rbd, f"Usuario «{username.strip()}» creado ({auth.ROLES[role]}).",
@@ -96,7 +96,7 @@ def _manage(user: AuthUser, rbd: int, others: list[auth.SchoolUser]) -> None:
     role_column, buttons = st.columns([1, 2], vertical_alignment="bottom")
     role = role_column.selectbox("Rol", auth.SCHOOL_ROLES, key=f"cfg_role_{chosen}",
                                  index=auth.SCHOOL_ROLES.index(person.role),
-                                 format_func=auth.ROLES.get)
+                                 format_func=auth.ROLES.get, placeholder="Elija un rol")
     change, active, reset = buttons.columns(3)
     if change.button("Cambiar rol", key="cfg_change_role", disabled=role == person.role):
         _act(user, rbd, f"«{chosen}» ahora es {auth.ROLES[role]}.", auth.change_role,

@@ -172,7 +172,8 @@ def _month_close_form(user: AuthUser, rbd: int, calendar: SigeCalendar, now: dat
     show_notice("calendar_month")
     current = calendar.current_month(now)
     months = [current, current.next(), current.next().next()]
-    month = st.selectbox("Mes", months, format_func=lambda m: m.label_es, key="cfg_close_month")
+    month = st.selectbox("Mes", months, format_func=lambda m: m.label_es, key="cfg_close_month",
+                         placeholder="Elija un mes")
     name = f"{settings.CLOSE_PREFIX}{month}"
     close = calendar.close_of(month)
     with st.form(f"cfg_form_close_{month}", border=False):
