@@ -25,7 +25,9 @@ class Menu:
         self.user = user
         self._needs: dict[str, str] = {}
 
-    def Page(self, page: str, *, needs: str = "view", **options: object) -> StreamlitPage:  # noqa: N802 - st.Page's counterpart
+    # Named after st.Page, whose arguments it takes (and so found where st.Page would be).
+    def Page(self, page: str, *, needs: str = "view",  # noqa: N802
+             **options: object) -> StreamlitPage:
         """``st.Page(page, **options)``, in the menu only if the user may ``needs``."""
         if needs not in PERMISSIONS:
             raise KeyError(f"permiso desconocido: {needs}")
