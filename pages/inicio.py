@@ -78,9 +78,18 @@ for kind, label in LOADS:
     else:
         who = f"por {load.by}" if load.by else "desde la línea de comandos"
         st.markdown(f"- **{label}**: «{load.filename}», {fecha_hora(load.at)}, {who}.")
-if len(record.last_loads) < 2:
+# The next step this user can take: a role that may not load files is sent to read.
+if len(record.last_loads) < 2 and user.can("import", rbd):
     st.page_link("pages/cargar_datos.py", label="Ir a cargar la nómina y la asistencia",
                  icon=":material/upload_file:")
-else:
+elif len(record.last_loads) < 2:
+    st.info("Faltan archivos por cargar: pídalo a la Dirección o a quien administra la "
+            "asistencia. Mientras tanto puede ver lo que ya está en la base.")
+    st.page_link("pages/estado.py", label="Ver el estado", icon=":material/monitoring:")
+elif user.can("sync", rbd):
     st.page_link("pages/conciliacion.py", label="Revisar la conciliación antes de enviar",
                  icon=":material/fact_check:")
+else:
+    st.page_link("pages/conciliacion.py", label="Revisar la conciliación",
+                 icon=":material/fact_check:")
+    st.page_link("pages/estado.py", label="Ver el estado", icon=":material/monitoring:")

@@ -230,3 +230,17 @@ def test_the_real_command_help_is_spanish():
     assert result.returncode == 0 and result.stderr == ""
     assert "comandos:" in result.stdout
     assert_spanish(result.stdout)
+
+
+def test_the_sostenedors_school_selector_has_a_value_and_a_spanish_placeholder(samples, clock):
+    """The header's selector never falls back to Streamlit's «Choose an option»: it always
+    holds a school, and while a person types to search it reads Spanish."""
+    make_school(samples, clock, rbd=24876, name="Liceo Las Araucarias")
+    make_user(samples, "sostenedor", "sostenedor", [24875, 24876])
+    at = log_in(app().run(), "sostenedor")
+    for page in pages_of(at):
+        at = at.switch_page(page).run()
+        selector = [box for box in at.selectbox if box.key == "school_selector"]
+        assert len(selector) == 1, page
+        assert selector[0].value in (24875, 24876), page
+        assert selector[0].proto.placeholder == "Elija un establecimiento", page

@@ -32,6 +32,7 @@ def start(title: str, needs: str = "view") -> tuple[AuthUser, int]:
             st.session_state[context.SCHOOL_WIDGET_KEY] = rbd
             st.selectbox("Establecimiento", user.rbds, key=context.SCHOOL_WIDGET_KEY,
                          format_func=lambda rbd: names.get(rbd, f"RBD {rbd}"),
+                         placeholder="Elija un establecimiento",  # while typing to search
                          on_change=context.keep_school_choice)
         else:
             st.caption(names.get(rbd, f"RBD {rbd}"))
