@@ -10,8 +10,8 @@ a) The demo school (``python -m reconcile demo``: 36 courses, about 1,200 studen
 b) A sostenedor's 20 schools: demo schools generated with four letters per grade
    (48 courses each: 960 courses, about 32,000 students) for SIGE month November 2026 seen
    on 30-11-2026 (all 21 worked days: November 2026 has no 22nd), imported with the
-   project's importers, their first week sent as in a). A sostenedor with all 20 schools, and a Director,
-   an Asistencia and a profesor of one of them. Aim: every page under 3 s.
+   project's importers, their first week sent as in a). A sostenedor with all 20
+   schools, and a Director, an Asistencia and a profesor of one of them. Aim: every page under 3 s.
 
 Each page is measured as a person meets it: the first render after switching to it from
 the menu (``switch_page`` then ``run``: the page's script and every query it makes), then
@@ -45,7 +45,8 @@ from bench_import import backend_name, fresh_database  # noqa: E402
 from reconcile import auth, settings  # noqa: E402
 from reconcile.clock import FixedClock  # noqa: E402
 from reconcile.db import transaction  # noqa: E402
-from reconcile.db.models import SINCRONIZADO, CourseDay, Establishment, SyncJob, SyncJobCourse  # noqa: E402
+from reconcile.db.models import (  # noqa: E402
+    SINCRONIZADO, CourseDay, Establishment, SyncJob, SyncJobCourse)
 from reconcile.demo import school as demo_school  # noqa: E402
 from reconcile.demo import generate_school, write_files  # noqa: E402
 from reconcile.demo_setup import DEMO_CREDENTIALS, build_demo  # noqa: E402
