@@ -76,6 +76,6 @@ st.subheader("Ver un establecimiento")
 names = {school.rbd: view.row_label(school.name, school.rbd) for school in schools}
 left, right = st.columns([3, 1], vertical_alignment="bottom")
 chosen = left.selectbox("Establecimiento a revisar", list(names), format_func=names.get,
-                        key=DRILL_KEY)
+                        key=DRILL_KEY, placeholder="Elija un establecimiento")
 if right.button("Ver su Estado", icon=":material/monitoring:", key="sostenedor_open"):
     open_estado(chosen)

@@ -77,7 +77,8 @@ def problems_on(at) -> list[str]:  # noqa: ANN001
         if kind in ("selectbox", "multiselect"):
             if not proto.options:
                 found.append(f"{kind} «{proto.label}» sin opciones: «No options to select»")
-            if not proto.placeholder.strip() and (kind == "multiselect" or element.value is None):
+            # with a value too: the browser shows the placeholder while a person types
+            if not proto.placeholder.strip():
                 found.append(f"{kind} «{proto.label}» sin placeholder: «Choose an option»")
         if kind == "file_uploader" and proto.max_upload_size_mb != 50:
             found.append(f"file_uploader con límite {proto.max_upload_size_mb} MB, no 50 MB")

@@ -30,7 +30,7 @@ def verify_section(user: AuthUser, rbd: int, ruts: list[str], names: dict[str, s
             return
         pick, ask = st.columns([3, 1], vertical_alignment="bottom")
         rut = pick.selectbox("RUT a verificar", valid, key="verify_rut",
-                             format_func=lambda r: f"{rut_es(r)} {names.get(r, '')}".strip())
+                             placeholder="Elija un RUT", format_func=lambda r: f"{rut_es(r)} {names.get(r, '')}".strip())
         if ask.button("Verificar en SIGE", key="verify_button"):
             client = bounded_client()
             try:
