@@ -17,6 +17,7 @@ LOCKED``; SQLite, which has one writer at a time, with the same single
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, func, insert, or_, select, update
@@ -77,10 +78,21 @@ def active_course_days(session: Session, rbd: int, first: date, last: date
     return {(row.course_id, row.day) for row in rows}
 
 
-def claim(session: Session, worker: str, limit: int, now: datetime,
-          lease: timedelta) -> list[int]:
-    """Take the lease of up to ``limit`` due jobs that no live worker holds; returns
-    their ids (commit right after, so the lease is seen by others)."""
+@dataclass(frozen=True)
+class Claimed:
+    """A job just claimed, with what a report poll needs (no second read)."""
+
+    id: int
+    state: str
+    rbd: int
+    ticket: str | None
+    sent_at: datetime | None
+
+
+def claim_due(session: Session, worker: str, limit: int, now: datetime,
+              lease: timedelta) -> list[Claimed]:
+    """Take the lease of up to ``limit`` due jobs that no live worker holds (commit
+    right after, so the lease is seen by others)."""
     if limit <= 0:
         return []
     due = (select(SyncJob.id)
@@ -89,14 +101,20 @@ def claim(session: Session, worker: str, limit: int, now: datetime,
            .order_by(SyncJob.next_attempt_at, SyncJob.id)
            .limit(limit)
            .with_for_update(skip_locked=True))
-    claimed = session.scalars(
+    rows = session.execute(
         update(SyncJob)
         .where(SyncJob.id.in_(due.scalar_subquery()),
                or_(SyncJob.lease_until.is_(None), SyncJob.lease_until < now))
         .values(claimed_by=worker, lease_until=now + lease)
-        .returning(SyncJob.id)
+        .returning(SyncJob.id, SyncJob.state, SyncJob.rbd, SyncJob.ticket, SyncJob.sent_at)
         .execution_options(synchronize_session=False)).all()
-    return sorted(claimed)
+    return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+
+
+def claim(session: Session, worker: str, limit: int, now: datetime,
+          lease: timedelta) -> list[int]:
+    """``claim_due``, the ids only."""
+    return [job.id for job in claim_due(session, worker, limit, now, lease)]
 
 
 def renew(session: Session, worker: str, job_ids: Iterable[int], now: datetime,

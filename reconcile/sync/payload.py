@@ -152,13 +152,19 @@ def stored_payloads(session: Session, rbd: int, keys: Iterable[tuple[int, date]]
                    AttendanceMark.day.between(min(d for _, d in chunk), max(d for _, d in chunk)),
                    tuple_(AttendanceMark.course_id, AttendanceMark.day).in_(chunk))).all()
     result: dict[tuple[int, date], CoursePayload | None] = {key: None for key in keys}
-    if rows:
-        frame = pd.DataFrame([tuple(r) for r in rows],
-                             columns=["course_id", "rut", "day", "hour", "present"])
-        decided = deciding_marks(frame)
-        for (course_id, day), group in decided.groupby(["course_id", "day"], sort=False):
-            result[(int(course_id), day)] = course_payload(
-                zip(group["rut"], group["present"]), fixes)
+    if not rows:
+        return result
+    # a few course-days at a time (a send, a correction): integer keys, no frames
+    keys_of = {key: n for n, key in enumerate(keys)}
+    key_codes = np.fromiter((keys_of[(r.course_id, r.day)] for r in rows), np.int64, len(rows))
+    rut_codes, ruts = pd.factorize(np.fromiter((r.rut for r in rows), object, len(rows)))
+    hours = np.fromiter((r.hour for r in rows), np.int64, len(rows))
+    grouped: dict[int, list[tuple[str, bool]]] = {}
+    for position in deciding_rows([key_codes, rut_codes], hours).tolist():
+        grouped.setdefault(int(key_codes[position]), []).append(
+            (rows[position].rut, bool(rows[position].present)))
+    for code, marks in grouped.items():
+        result[keys[code]] = course_payload(marks, fixes)
     return result
 
 

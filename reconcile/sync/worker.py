@@ -27,6 +27,7 @@ import os
 import random
 import socket
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from reconcile.clock import Clock
 from reconcile.db import transaction
 from reconcile.db.models import ERROR, SIN_REGISTRO, SINCRONIZADO, ConvenioRejection, SyncJob
 from reconcile.school import calendar_for
+from reconcile.sige_calendar import SigeCalendar
 from reconcile.sige.causes import CASO_1, CASO_2, CASO_3, FUERA_DE_MES, RECHAZADO, SIN_CONVENIO
 from reconcile.sige.client import (
     OBSERVACIONES,
@@ -59,6 +61,7 @@ from reconcile.sync.outcomes import per_course
 
 log = logging.getLogger(__name__)
 OUTCOME_ACTION = "sync.outcome"
+CALENDAR_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ class Worker:
         self.grace_seconds = grace_seconds
         self.stop = threading.Event()
         self.finished = 0  # jobs this worker took to a final state
+        self._calendars: dict[int, tuple[SigeCalendar, float]] = {}
 
     # --- the loop ------------------------------------------------------------------
 
@@ -134,8 +138,8 @@ class Worker:
             while not self.stop.is_set():
                 free = self.concurrency - len(in_hand)
                 claimed = self._claim(free) if free else []
-                for job_id in claimed:
-                    in_hand[pool.submit(self._work, job_id)] = job_id
+                for job in claimed:
+                    in_hand[pool.submit(self._work, job)] = job.id
                 if in_hand:
                     done, _ = wait(list(in_hand), timeout=self.idle_wait,
                                    return_when=FIRST_COMPLETED)
@@ -151,10 +155,11 @@ class Worker:
             self._stop_cleanly(pool, in_hand)
         return self.finished
 
-    def _claim(self, free: int) -> list[int]:
+    def _claim(self, free: int) -> list[jobs.Claimed]:
         try:
             with transaction(self.url) as session:
-                return jobs.claim(session, self.name, free, self.clock.now(), self.timing.lease)
+                return jobs.claim_due(session, self.name, free, self.clock.now(),
+                                      self.timing.lease)
         except Exception:  # noqa: BLE001 - a database hiccup: try again next turn
             log.warning("no se pudieron tomar envíos de la cola", exc_info=True)
             return []
@@ -203,38 +208,33 @@ class Worker:
 
     # --- one job -------------------------------------------------------------------
 
-    def _work(self, job_id: int) -> None:
+    def _work(self, job: jobs.Claimed) -> None:
         try:
-            self._step(job_id)
+            self._step(job)
         except Exception:  # noqa: BLE001 - the job stays leased; the lease lapses and it is retried
-            log.exception("falló el trabajo del envío %s; se reintentará", job_id)
+            log.exception("falló el trabajo del envío %s; se reintentará", job.id)
 
-    def _step(self, job_id: int) -> None:
+    def _step(self, claimed: jobs.Claimed) -> None:
+        if claimed.state == jobs.ESPERANDO_REPORTE:  # the claim read all a poll needs
+            self._follow(claimed.id, claimed.rbd, claimed.ticket, claimed.sent_at)
+            return
         with transaction(self.url) as session:
-            job = jobs.held(session, job_id, self.name)
+            job = jobs.held(session, claimed.id, self.name)
             if job is None:
                 return
-            if job.state == jobs.ESPERANDO_REPORTE:
-                rbd, ticket, sent_at = job.rbd, job.ticket, job.sent_at
-                record, hashes = None, {}
-            else:
-                prepared = self._prepare_send(session, job)
-                if prepared is None:
-                    return
-                record, hashes = prepared
-        if record is None:
-            self._follow(job_id, rbd, ticket, sent_at)
-        else:
-            self._send(job_id, record, hashes)
+            prepared = self._prepare_send(session, job)
+            if prepared is None:
+                return
+        self._send(claimed.id, *prepared)
 
     def _prepare_send(self, session: Session, job: SyncJob):  # noqa: ANN202
         """Checks before a send; None when the job was settled or postponed here."""
         now = self.clock.now()
-        verdict = calendar_for(session, job.rbd).can_send(job.day, now)
+        verdict = self._calendar(session, job.rbd).can_send(job.day, now)
         if not verdict.ok:
             self._settle(session, job, ERROR, FUERA_DE_MES, now, verdict.reason)
             return None
-        credentials = [settings.get_value(session, key, job.rbd) for key in CREDENTIAL_KEYS]
+        credentials = settings.get_values(session, list(CREDENTIAL_KEYS), job.rbd)
         if not all(credentials):
             self._settle(session, job, ERROR, SIN_CONVENIO, now,
                          "El establecimiento no tiene credenciales del convenio SIGE.")
@@ -255,6 +255,15 @@ class Worker:
             return None
         return record, hashes
 
+    def _calendar(self, session: Session, rbd: int) -> SigeCalendar:
+        """The school's declaration calendar, read again at most every
+        ``CALENDAR_SECONDS`` (a close changed on Configuración applies within it)."""
+        cached = self._calendars.get(rbd)
+        if cached is None or time.monotonic() - cached[1] > CALENDAR_SECONDS:
+            cached = (calendar_for(session, rbd), time.monotonic())
+            self._calendars[rbd] = cached
+        return cached[0]
+
     def _send(self, job_id: int, record, hashes: dict[int, str]) -> None:  # noqa: ANN001
         try:
             result: SendResult | SigeError = self.client.send_attendance(record)
@@ -266,7 +275,7 @@ class Worker:
                 return  # the lease lapsed and another worker has the job
             now = self.clock.now()
             if isinstance(result, SigeCredentialsRejected):
-                credentials = [settings.get_value(session, k, job.rbd) for k in CREDENTIAL_KEYS]
+                credentials = settings.get_values(session, list(CREDENTIAL_KEYS), job.rbd)
                 session.merge(ConvenioRejection(rbd=job.rbd,
                                                 credentials_hash=_fingerprint(credentials),
                                                 rejected_at=now, detail=result.detail))
