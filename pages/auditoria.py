@@ -9,7 +9,7 @@ import streamlit as st
 from reconcile import audit, audit_report
 from reconcile.db import session_factory
 from reconcile.errors import UserError
-from reconcile.es_cl import numero
+from reconcile.es_cl import fecha, numero
 from ui import context, page
 
 PAGE_KEY = "auditoria_page"
@@ -35,6 +35,10 @@ chosen_actions = two.multiselect("Acción", actions, format_func=audit_report.la
                                  placeholder="Todas", key="auditoria_actions")
 start = three.date_input("Desde", value=None, format="DD-MM-YYYY", key="auditoria_from")
 end = four.date_input("Hasta", value=None, format="DD-MM-YYYY", key="auditoria_to")
+if start and end and start > end:
+    st.error(f"La fecha «Desde» ({fecha(start)}) es posterior a «Hasta» ({fecha(end)}): "
+             "cambie una de las dos para ver los registros.")
+    st.stop()
 filters = audit.Filters(tuple(chosen_people), tuple(chosen_actions), start, end)
 if st.session_state.get("auditoria_filters") != filters:  # new filters: back to page 1
     st.session_state["auditoria_filters"] = filters

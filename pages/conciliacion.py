@@ -38,6 +38,10 @@ if not isinstance(period, tuple) or len(period) != 2:
     st.info("Elija la fecha de término del rango.")
     st.stop()
 start, end = period
+if start > end:  # typed in reverse: say so in the page's words, not the CLI's
+    st.error(f"La fecha de término ({fecha(end)}) es anterior a la de inicio ({fecha(start)}): "
+             "elija de nuevo el rango en «Fechas».")
+    st.stop()
 
 with session_factory()() as session:
     try:
