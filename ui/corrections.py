@@ -46,7 +46,8 @@ def _confirm(pair: dict, user: AuthUser, rbd: int) -> None:
     yes, no = st.columns(2)
     if yes.button("Confirmar", type="primary", key="confirm_pair"):
         try:
-            with transaction() as session:
+            with st.spinner("Aplicando la corrección y revisando los días que toca…"), \
+                    transaction() as session:
                 corrections.approve(session, user, rbd, pair["libro"], pair["sige"],
                                     pair["reason"], float(pair["confidence"]), context.clock())
         except UserError as problem:
@@ -76,7 +77,8 @@ def _confirm_undo(correction_id: int, user: AuthUser, rbd: int) -> None:
     yes, no = st.columns(2)
     if yes.button("Deshacer", type="primary", key="confirm_undo"):
         try:
-            with transaction() as session:
+            with st.spinner("Deshaciendo la corrección y revisando los días que toca…"), \
+                    transaction() as session:
                 corrections.undo(session, user, correction_id, context.clock())
         except UserError as problem:
             st.error("\n".join(problem.reasons))

@@ -217,7 +217,8 @@ def _plan_and_send(user: AuthUser, rbd: int, status: MonthStatus, start: date, e
     if send.button("Sincronizar", type="primary", key="confirm_sync",
                    disabled=not plan.queued):
         try:
-            with transaction() as session:
+            with st.spinner("Revisando y poniendo en cola los días-curso…"), \
+                    transaction() as session:
                 done = rules.request(session, user, rbd, start, end, courses, reason, clock,
                                      whole)
         except UserError as problem:
