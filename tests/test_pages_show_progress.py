@@ -35,7 +35,8 @@ def unshown_long_actions(source: str) -> list[int]:
         while up is not None and not shown:
             shown = isinstance(up, ast.With) and any(
                 isinstance(item.context_expr, ast.Call)
-                and str(called_name(item.context_expr)).split(".")[-1] in SHOWS_PROGRESS for item in up.items)
+                and str(called_name(item.context_expr)).split(".")[-1] in SHOWS_PROGRESS
+                for item in up.items)
             up = parents.get(up)
         if not shown:
             found.append(node.lineno)
