@@ -156,6 +156,8 @@ def test_a_months_close_is_set_shown_and_undone(school):
     assert not at.error
     assert any("09-12-2026 17:00** (cierre propio de este establecimiento)" in m.value
                for m in at.markdown)
+    said = " ".join(m.value for m in at.success)
+    assert "09-12-2026 17:00" in said and "2026-12-09T" not in said  # as people write it
     with transaction(school) as session:
         assert settings.stored_value(session, "calendar.close.2026-11", RBD).startswith(
             "2026-12-09T17:00")

@@ -39,6 +39,13 @@ def show_notice(section: str) -> None:
         getattr(st, kept[0])(kept[1])
 
 
+def _shown(name: str, value: str) -> str:
+    """A stored value as a person reads it: a close as dd-mm-aaaa HH:MM."""
+    if name.startswith(settings.CLOSE_PREFIX):
+        return fecha_hora(datetime.fromisoformat(value))
+    return settings.display_value(name, value)
+
+
 def save(section: str, user: AuthUser, rbd: int, values: dict[str, str],
          saved: str, forget: list[str] = (), secret: bool = False) -> None:
     """Store ``values`` all or none; on success forget the inputs ``forget`` (so they
@@ -58,8 +65,7 @@ def save(section: str, user: AuthUser, rbd: int, values: dict[str, str],
         st.rerun()
     for key in forget:
         st.session_state.pop(key, None)
-    shown = ", ".join(f"{settings.key_for(n).help}: {settings.display_value(n, v)}"
-                      for n, v in stored.items())
+    shown = ", ".join(f"{settings.key_for(n).help}: {_shown(n, v)}" for n, v in stored.items())
     notice(section, "success", f"{saved} ({shown}).")
     st.rerun()
 
