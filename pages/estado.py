@@ -14,6 +14,7 @@ from reconcile.sige_calendar import Month
 from reconcile.sync.status import errors, month_status
 from ui import context, page
 from ui import status_view as view
+from ui.plot_click import clicked
 
 REFRESH_SECONDS = 5  # how often the view re-reads the states while SIGE processes
 OPENED = "estado_opened"  # the (course, day) whose detail is open
@@ -76,7 +77,7 @@ def live(was_in_process: bool) -> None:
     event = st.plotly_chart(figure, key="estado_heatmap", on_select="rerun",
                             selection_mode="points", width="stretch",
                             config={"displayModeBar": False})
-    picked = view.clicked(getattr(event, "selection", None), keys)
+    picked = clicked(getattr(event, "selection", None), keys)
     if picked is not None and picked != st.session_state.get(OPENED):
         st.session_state[OPENED] = picked  # open the clicked cell once; the selectors follow
         st.session_state["estado_course"], st.session_state["estado_day"] = picked

@@ -8,6 +8,7 @@ from reconcile.es_cl import duracion, fecha, fecha_hora, numero
 from reconcile.sync.overview import schools_overview
 from ui import context, page
 from ui import schools_view as view
+from ui.plot_click import clicked
 
 DRILL_KEY = "sostenedor_school"
 
@@ -64,7 +65,7 @@ if overview.days:
     event = st.plotly_chart(figure, key="sostenedor_heatmap", on_select="rerun",
                             selection_mode="points", width="stretch",
                             config={"displayModeBar": False})
-    picked = view.clicked(getattr(event, "selection", None), keys)
+    picked = clicked(getattr(event, "selection", None), keys)
     if picked is not None:
         open_estado(picked)
 else:

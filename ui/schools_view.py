@@ -68,18 +68,6 @@ def heatmap(overview: SchoolsOverview) -> tuple[go.Figure, list[int]]:
     return figure, keys
 
 
-def clicked(selection: object, keys: list[int]) -> int | None:
-    """The RBD of the clicked cell, from a plotly selection event."""
-    points = (selection or {}).get("points", []) if isinstance(selection, dict) else \
-        getattr(selection, "points", [])
-    for point in points or []:
-        number = point.get("point_index", point.get("point_number"))
-        if point.get("curve_number") == 1 and isinstance(number, int) and \
-                0 <= number < len(keys):
-            return keys[number]
-    return None
-
-
 def table(overview: SchoolsOverview) -> pd.DataFrame:
     """One row per school, at risk first: its close and what SIGE lacks."""
     return pd.DataFrame([{

@@ -70,18 +70,6 @@ def heatmap(status: MonthStatus) -> tuple[go.Figure, list[tuple[str, date]]]:
     return figure, keys
 
 
-def clicked(selection: object, keys: list[tuple[str, date]]) -> tuple[str, date] | None:
-    """The (course code, day) of the clicked cell, from a plotly selection event."""
-    points = (selection or {}).get("points", []) if isinstance(selection, dict) else \
-        getattr(selection, "points", [])
-    for point in points or []:
-        number = point.get("point_index", point.get("point_number"))
-        if point.get("curve_number") == 1 and isinstance(number, int) and \
-                0 <= number < len(keys):
-            return keys[number]
-    return None
-
-
 def error_table(errors: list[ErrorEntry]) -> pd.DataFrame:
     """One row per error: course (as people read it), date, cause, SIGE's words, fix."""
     return pd.DataFrame([{

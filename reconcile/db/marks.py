@@ -29,12 +29,7 @@ def mark_rows(session: Session, rbd: int, first: date, last: date) -> np.ndarray
            f"FROM attendance_mark WHERE rbd = {mark} AND day BETWEEN {mark} AND {mark}")
     params = (rbd, first.isoformat(), last.isoformat()) if dialect == "sqlite" \
         else (rbd, first, last)
-    cursor = connection.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    rows = _fetch(connection, sql, params)
     packed = np.asarray(rows, dtype=np.int64).reshape(-1, 4)
     day_hour, present_bit = np.divmod(packed[:, 3], 2)
     day, hour = np.divmod(day_hour, _HOURS)
@@ -62,10 +57,15 @@ def course_day_tallies(session: Session, rbd: int, first: date, last: date) -> n
     sql = (f"SELECT course_id, {ordinal}, COUNT(*), MIN({batch}), MAX({batch}) "
            f"FROM attendance_mark WHERE rbd = {mark} AND day BETWEEN {mark} AND {mark} "
            "GROUP BY course_id, day")
+    rows = _fetch(connection, sql, params)
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 5)
+
+
+def _fetch(connection, sql: str, params: tuple) -> list[tuple]:  # noqa: ANN001
+    """Rows straight from the driver's cursor (no result-row objects)."""
     cursor = connection.connection.dbapi_connection.cursor()
     try:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        return cursor.fetchall()
     finally:
         cursor.close()
-    return np.asarray(rows, dtype=np.int64).reshape(-1, 5)
