@@ -131,7 +131,9 @@ def reconcile(enrolment: pd.DataFrame, marks: pd.DataFrame,
     unknown = _classify(_with_dates(rosters.unknown), provisional_min_body)
     course_days = _with_dates(course_days)
 
-    schools = _schools(enrolment, marks, set(missing["course"]) | set(unknown["course"]), keys)
+    # Distinct courses first: iterating an Arrow column costs a Python object per row.
+    courses = set(missing["course"].unique().tolist()) | set(unknown["course"].unique().tolist())
+    schools = _schools(enrolment, marks, courses, keys)
     known = People(people, provisional_min_body)
     suggestions = suggest_pairs(_school_of(unknown[["course", "rut"]], schools),
                                 _school_of(missing[["course", "rut"]], schools),
@@ -303,10 +305,11 @@ def _name_duplicates(unknown: pd.DataFrame, marks: pd.DataFrame, people: People,
     together = together[together["rut"] != together["other_rut"]].drop_duplicates()
     if together.empty:
         return pd.DataFrame(columns=columns)
-    ruts = pd.unique(pd.concat([together["rut"], together["other_rut"]])).tolist()
-    by_name = pd.Series(name_keys(people.name_texts(ruts)), index=ruts)
-    first, second = by_name.reindex(together["rut"]).to_numpy(), by_name.reindex(
-        together["other_rut"]).to_numpy()
+    # Each distinct RUT named once; both columns read its key by code, not by text.
+    codes, ruts = pd.factorize(pd.concat([together["rut"], together["other_rut"]],
+                                         ignore_index=True), use_na_sentinel=False)
+    by_name = name_keys(people.name_texts(ruts.tolist()))[codes]
+    first, second = by_name[:len(together)], by_name[len(together):]
     same = (first == second) & (first != 0)
     return together[same].assign(how="name")[columns].reset_index(drop=True)
 

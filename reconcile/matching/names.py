@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 _NOT_LETTERS = re.compile(r"[^a-z]+")
 
@@ -78,6 +78,68 @@ def name_similarity(a: Iterable[str], b: Iterable[str]) -> float:
     closeness = sum((max(ratio(s, t) for t in long_) / 100.0) ** _TOKEN_POWER for s in short)
     coverage = closeness / len(short)
     return coverage * (1.0 - _LEFTOVER_WEIGHT + _LEFTOVER_WEIGHT * len(short) / len(long_))
+
+
+def name_similarities(a: list[tuple[str, ...]], b: list[tuple[str, ...]]) -> np.ndarray:
+    """``name_similarity(a[i], b[i])`` for every i at once, to the same float: each
+    distinct token pair is compared once (rapidfuzz ``cpdist``), the best per
+    token of the shorter name taken over padded arrays, and the sums added in the
+    tokens' order as ``name_similarity`` adds them.
+
+    >>> pairs = [(('jose', 'perez'), ('jose', 'manuel', 'perez')), ((), ('ana',))]
+    >>> got = name_similarities([p[0] for p in pairs], [p[1] for p in pairs])
+    >>> got.tolist() == [name_similarity(*p) for p in pairs]
+    True
+    """
+    n = len(a)
+    len_a = np.fromiter(map(len, a), dtype=np.int64, count=n)
+    len_b = np.fromiter(map(len, b), dtype=np.int64, count=n)
+    out = np.zeros(n, dtype=np.float64)
+    width = int(max(len_a.max(initial=0), len_b.max(initial=0)))
+    if width == 0:
+        return out
+    flat = [t for tokens in a for t in tokens] + [t for tokens in b for t in tokens]
+    ids, vocabulary = pd.factorize(pd.Series(flat, dtype=object))
+    vocabulary = np.asarray(vocabulary, dtype=object)
+    padded = []
+    for lengths, token_ids in ((len_a, ids[:len_a.sum()]), (len_b, ids[len_a.sum():])):
+        matrix = np.full((n, width), -1, dtype=np.int64)
+        owner = np.repeat(np.arange(n), lengths)
+        starts = np.cumsum(lengths) - lengths
+        matrix[owner, np.arange(len(token_ids)) - starts[owner]] = token_ids
+        padded.append(matrix)
+    swap = (len_a > len_b)[:, None]
+    short = np.where(swap, padded[1], padded[0])
+    long_ = np.where(swap, padded[0], padded[1])
+    n_short, n_long = np.minimum(len_a, len_b), np.maximum(len_a, len_b)
+    # Blocks of pairs, so a rare very long name does not blow up the memory.
+    step = max(1, 4_000_000 // (width * width))
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        s, t = short[lo:hi, :, None], long_[lo:hi, None, :]
+        valid = (s >= 0) & (t >= 0)
+        codes = (s * len(vocabulary) + t)[valid]
+        distinct, back = np.unique(codes, return_inverse=True)
+        ratios = process.cpdist(vocabulary[distinct // len(vocabulary)].tolist(),
+                                vocabulary[distinct % len(vocabulary)].tolist(),
+                                scorer=fuzz.ratio, dtype=np.float64, workers=1)
+        grid = np.full(valid.shape, -1.0)
+        grid[valid] = ratios[back]
+        best = grid.max(axis=2)  # per short token; -1 where there is none
+        # Cubed as Python floats, once per distinct value: the same rounding as
+        # name_similarity's ``(max / 100.0) ** 3``.
+        values, where = np.unique(best, return_inverse=True)
+        cubes = np.array([(v / 100.0) ** _TOKEN_POWER for v in values.tolist()])
+        cubed = cubes[where.reshape(best.shape)]
+        closeness = np.zeros(hi - lo, dtype=np.float64)
+        for j in range(width):  # in the tokens' order, as sum() adds them
+            closeness = closeness + np.where(best[:, j] >= 0, cubed[:, j], 0.0)
+        k, m = n_short[lo:hi], n_long[lo:hi]
+        named = k > 0
+        coverage = closeness[named] / k[named]
+        out[lo:hi][named] = coverage * (
+            1.0 - _LEFTOVER_WEIGHT + _LEFTOVER_WEIGHT * k[named] / m[named])
+    return out
 
 
 def name_keys(names: pd.Series) -> np.ndarray:

@@ -24,10 +24,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from reconcile import rut as rutlib
-from reconcile.matching.names import name_similarity, name_tokens
+from reconcile.matching.names import name_similarities, name_similarity, name_tokens
 from reconcile.matching.rosters import isin
 
 PROVISIONAL = "provisional"
@@ -102,8 +103,7 @@ class People:
         if not wanted:
             return
         if self._frame is not None and not self._frame.empty:
-            subset = self._frame[isin(self._frame.index, wanted)]
-            subset = subset[~subset.index.duplicated()]
+            subset = _rows_of(self._frame, wanted)
             first = len(next(iter(self._columns.values()), ()))
             for column in subset.columns:
                 self._columns.setdefault(column, []).extend(subset[column].tolist())
@@ -123,8 +123,7 @@ class People:
         frame = self._frame
         if frame is None or frame.empty or not ruts:
             return out
-        subset = frame[isin(frame.index, ruts)]
-        subset = subset[~subset.index.duplicated()]
+        subset = _rows_of(frame, ruts)
         empty = pd.Series("", index=subset.index, dtype=object)
         parts = [subset[c].astype(object).fillna("") if c in subset else empty
                  for c in ("nombres", "ape_paterno", "ape_materno")]
@@ -144,6 +143,18 @@ class People:
             person = self._persons[key] = _person(value, self._row(value), libro_side,
                                                   self._min_body)
         return person
+
+
+def _rows_of(frame: pd.DataFrame, ruts: list[str]) -> pd.DataFrame:
+    """The rows of ``ruts`` (the first of each RUT), in the frame's order. A unique
+    index answers through its hash table, built once per frame and kept by pandas:
+    the cost follows the few RUTs looked up, not the size of the school."""
+    index = frame.index
+    if index.is_unique:
+        at = index.get_indexer(ruts)
+        return frame.iloc[np.unique(at[at >= 0])]
+    subset = frame[isin(index, ruts)]
+    return subset[~subset.index.duplicated()]
 
 
 def _person(rut: str, row: dict, prefer_full_name: bool, provisional_min_body: int) -> _Person:
@@ -176,8 +187,11 @@ def _agreement(a: object, b: object) -> str:
     return AGREE if a == b else DIFFER
 
 
-def _score(libro: _Person, sige: _Person, stage: str, same_course: bool) -> tuple[float, dict]:
-    names = name_similarity(libro.tokens, sige.tokens)
+def _score(libro: _Person, sige: _Person, stage: str, same_course: bool,
+           names: float | None = None) -> tuple[float, dict]:
+    """``names``: the two names' similarity when already worked out (in bulk)."""
+    if names is None:
+        names = name_similarity(libro.tokens, sige.tokens)
     both_named = bool(libro.tokens and sige.tokens)
     evidence_score = names if both_named or stage != CHECK_DIGIT else 0.5
     birth = _agreement(libro.birth_date, sige.birth_date)
@@ -245,16 +259,21 @@ def _candidates(grid: pd.DataFrame, level: int, people: People) -> list[tuple]:
     """Scored candidate pairs, best first: (level, -confidence, libro, sige,
     libro_course, sige_course, stage, evidence, libro_name, sige_name)."""
     grid = grid[grid["libro"] != grid["sige"]]  # same RUT elsewhere: a course problem
-    out = []
     min_body = people.provisional_min_body
+    staged = []
     for libro_course, libro_rut, sige_course, sige_rut in zip(
             grid["libro_course"].tolist(), grid["libro"].tolist(), grid["sige_course"].tolist(),
             grid["sige"].tolist(), strict=True):
         stage = _stage(parse_rut(libro_rut, min_body), parse_rut(sige_rut, min_body))
-        if stage is None:
-            continue
-        libro, sige = people.person(libro_rut, True), people.person(sige_rut, False)
-        confidence, evidence = _score(libro, sige, stage, level == 0)
+        if stage is not None:
+            staged.append((libro_course, libro_rut, sige_course, sige_rut, stage,
+                           people.person(libro_rut, True), people.person(sige_rut, False)))
+    # Names, the costly part, scored for all candidates at once.
+    names = name_similarities([c[5].tokens for c in staged], [c[6].tokens for c in staged])
+    out = []
+    for (libro_course, libro_rut, sige_course, sige_rut, stage, libro, sige), similarity in zip(
+            staged, names.tolist(), strict=True):
+        confidence, evidence = _score(libro, sige, stage, level == 0, similarity)
         out.append((level, -confidence, libro_rut, sige_rut, libro_course, sige_course, stage,
                     evidence, libro.name, sige.name))
     return sorted(out, key=lambda c: c[:4])
