@@ -112,9 +112,12 @@ class People:
         for value in wanted:
             self._at.setdefault(value, -1)
 
-    def _row(self, value: str) -> dict:
-        at = self._at[value]
-        return {} if at < 0 else {column: values[at] for column, values in self._columns.items()}
+    def _column(self, name: str, positions: list[int]) -> list:
+        """One loaded column at ``positions``; None where the RUT or column is unknown."""
+        values = self._columns.get(name)
+        if values is None:
+            return [None] * len(positions)
+        return [None if at < 0 else values[at] for at in positions]
 
     def name_texts(self, ruts: list[str]) -> pd.Series:
         """The Libro-side name of each RUT (full name, else the parts), vectorised;
@@ -135,14 +138,22 @@ class People:
 
     def person(self, value: str, libro_side: bool) -> _Person:
         """The Libro writes a full name; SIGE its parts: each side prefers its own."""
-        key = (value, libro_side)
-        person = self._persons.get(key)
-        if person is None:
-            if value not in self._at:
-                self.load([value])
-            person = self._persons[key] = _person(value, self._row(value), libro_side,
-                                                  self._min_body)
-        return person
+        return self.persons([value], libro_side)[0]
+
+    def persons(self, values: list[str], libro_side: bool) -> list[_Person]:
+        """``person`` of each value; those not seen yet built together, column by
+        column (no dict per row, one pass per field)."""
+        cache = self._persons
+        new = [v for v in dict.fromkeys(values) if (v, libro_side) not in cache]
+        if new:
+            self.load(new)
+            positions = [self._at[v] for v in new]
+            fields = {name: self._column(name, positions) for name in (
+                "nombres", "ape_paterno", "ape_materno", "full_name", "birth_date", "gender")}
+            for value, person in zip(new, _persons(new, fields, libro_side, self._min_body),
+                                     strict=True):
+                cache[(value, libro_side)] = person
+        return [cache[(v, libro_side)] for v in values]
 
 
 def _rows_of(frame: pd.DataFrame, ruts: list[str]) -> pd.DataFrame:
@@ -157,16 +168,25 @@ def _rows_of(frame: pd.DataFrame, ruts: list[str]) -> pd.DataFrame:
     return subset[~subset.index.duplicated()]
 
 
-def _person(rut: str, row: dict, prefer_full_name: bool, provisional_min_body: int) -> _Person:
-    parsed = parse_rut(rut, provisional_min_body)
-    parts = [_text(row.get(k)) for k in ("nombres", "ape_paterno", "ape_materno")]
-    from_parts = " ".join(p for p in parts if p)
-    full = _text(row.get("full_name")) or ""
-    name = (full or from_parts) if prefer_full_name else (from_parts or full)
-    birth = row.get("birth_date")
-    birth = None if birth is None or pd.isna(birth) else pd.Timestamp(birth).date()
-    gender = (_text(row.get("gender")) or "").upper()[:1] or None
-    return _Person(rut, parsed.kind, parsed.body, name_tokens(name), name, birth, gender)
+def _persons(ruts: list[str], fields: dict[str, list], prefer_full_name: bool,
+             provisional_min_body: int) -> list[_Person]:
+    """People from their fields (one list per field, aligned with ``ruts``)."""
+    parts = zip(*([_text(v) for v in fields[k]] for k in ("nombres", "ape_paterno", "ape_materno")),
+                strict=True)
+    from_parts = [" ".join(p for p in three if p) for three in parts]
+    full = [_text(v) or "" for v in fields["full_name"]]
+    if prefer_full_name:
+        names = [f or p for f, p in zip(full, from_parts, strict=True)]
+    else:
+        names = [p or f for f, p in zip(full, from_parts, strict=True)]
+    births = [None if b is None or pd.isna(b) else pd.Timestamp(b).date()
+              for b in fields["birth_date"]]
+    genders = [(_text(g) or "").upper()[:1] or None for g in fields["gender"]]
+    out = []
+    for rut, name, birth, gender in zip(ruts, names, births, genders, strict=True):
+        parsed = parse_rut(rut, provisional_min_body)
+        out.append(_Person(rut, parsed.kind, parsed.body, name_tokens(name), name, birth, gender))
+    return out
 
 
 def _stage(libro: rutlib.Rut, sige: rutlib.Rut) -> str | None:
@@ -266,8 +286,10 @@ def _candidates(grid: pd.DataFrame, level: int, people: People) -> list[tuple]:
             grid["sige"].tolist(), strict=True):
         stage = _stage(parse_rut(libro_rut, min_body), parse_rut(sige_rut, min_body))
         if stage is not None:
-            staged.append((libro_course, libro_rut, sige_course, sige_rut, stage,
-                           people.person(libro_rut, True), people.person(sige_rut, False)))
+            staged.append((libro_course, libro_rut, sige_course, sige_rut, stage))
+    libros = people.persons([c[1] for c in staged], True)
+    siges = people.persons([c[3] for c in staged], False)
+    staged = [(*c, libro, sige) for c, libro, sige in zip(staged, libros, siges, strict=True)]
     # Names, the costly part, scored for all candidates at once.
     names = name_similarities([c[5].tokens for c in staged], [c[6].tokens for c in staged])
     out = []
