@@ -264,8 +264,8 @@ def suggest_pairs(unknown: pd.DataFrame, missing: pd.DataFrame,
     same = libro_side.merge(sige_side, left_on=["libro_course", *school],
                             right_on=["sige_course", *school])
     state.assign(_candidates(same, 0, people))
-    left_libro = libro_side[~libro_side["libro"].isin(list(state.taken_libro))]
-    left_sige = sige_side[~sige_side["sige"].isin(list(state.taken_sige))]
+    left_libro = libro_side[~isin(libro_side["libro"], list(state.taken_libro))]
+    left_sige = sige_side[~isin(sige_side["sige"], list(state.taken_sige))]
     if not left_libro.empty and not left_sige.empty:
         other = left_libro.merge(left_sige, how="inner" if school else "cross",
                                  on=school or None)
