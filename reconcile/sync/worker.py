@@ -33,7 +33,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from reconcile import audit, settings
@@ -246,7 +246,11 @@ class Worker:
                                  "SIGE rechazó las credenciales del convenio: el envío espera "
                                  "a que el Director las corrija en Configuración.", now)
                 return None
-            session.delete(rejection)  # new credentials: try them
+            # new credentials: try them (a statement, not an ORM delete: another worker
+            # may have cleared the same rejection a moment ago)
+            session.execute(delete(ConvenioRejection).where(
+                ConvenioRejection.rbd == job.rbd,
+                ConvenioRejection.credentials_hash == rejection.credentials_hash))
         record, hashes = payload.build_record(session, job.rbd, job.day,
                                               [c.course for c in job.courses])
         if record is None:
