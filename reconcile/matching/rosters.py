@@ -4,9 +4,9 @@ The comparison never loops over students. Courses, RUTs and days become
 integer codes; each enrolment is repeated over its course's worked days (a
 worked day is one with a Libro record for that course); the SIGE date rule
 filters that grid; one integer key per (course, day, RUT) on both sides turns
-"missing" and "unknown" into two hash-set memberships. RUT codes are read from
-the text as numbers (``rutcodes``): hashing a million RUT strings would cost
-more than the rest of the comparison.
+"missing" and "unknown" into two searches of sorted keys in sorted keys. RUT
+codes are read from the text as numbers (``rutcodes``): hashing a million RUT
+strings would cost more than the rest of the comparison.
 
 SIGE date rule (DESIGN.md): enrolled on ``day`` when incorporated on or before
 it (or no date) and not withdrawn on or before it (or no date).
@@ -28,9 +28,8 @@ ENROLMENT_COLUMNS = ("course", "rut", "incorporated_on", "withdrawn_on")
 MARK_COLUMNS = ("course", "rut", "day")
 
 # Two cores are the common case (and the bench machine's); more threads than
-# that only wait on each other. Keys are hashed in _PARTS parts (a power of two).
+# that only wait on each other.
 _WORKERS = 2
-_PARTS = 4
 
 _NEVER_BEFORE = np.iinfo(np.int64).min
 _NEVER_AFTER = np.iinfo(np.int64).max
@@ -179,7 +178,7 @@ def _compare(enrolment: pd.DataFrame, marks: pd.DataFrame,
             return codes.texts(distinct[dense_codes])
 
     lib_keys_all = cd_of_mark * n_ruts + m_rut
-    course_day_keys = np.unique(cd_of_mark)  # sorted: grouped by course, then day
+    course_day_keys = _distinct(cd_of_mark, len(courses) * span)  # grouped by course, then day
     n_cd = len(course_day_keys)
 
     # Expected: each enrolment repeated over its course's worked days (none for a
@@ -203,10 +202,13 @@ def _compare(enrolment: pd.DataFrame, marks: pd.DataFrame,
     exp_cd, row_of = exp_cd[enrolled], row_of[enrolled]
     exp_keys = exp_cd * n_ruts + e_rut[row_of]
 
-    sige_enrolled = np.bincount(np.searchsorted(course_day_keys, exp_cd), minlength=n_cd)
-    found, lib_keys, unknown_keys = _memberships(lib_keys_all, exp_keys, pool)
-    libro_students = np.bincount(np.searchsorted(course_day_keys, lib_keys // n_ruts),
-                                 minlength=n_cd)
+    compared = _memberships(lib_keys_all, exp_keys, pool)
+    # Keys sort by course-day first: per course-day counts are where each
+    # course-day's keys begin in the sorted arrays.
+    bounds = np.append(course_day_keys, course_day_keys[-1] + 1) * n_ruts
+    sige_enrolled = np.diff(np.searchsorted(compared.sige, bounds))
+    libro_students = np.diff(np.searchsorted(compared.libro, bounds))
+    missing_keys, unknown_keys = compared.missing, compared.unknown
 
     def course_day_frame(cd: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame({
@@ -218,9 +220,8 @@ def _compare(enrolment: pd.DataFrame, marks: pd.DataFrame,
     course_days["sige_enrolled"] = sige_enrolled
     course_days["libro_students"] = libro_students
 
-    lost = ~found
-    missing = course_day_frame(exp_cd[lost])
-    missing["rut"] = rut_text(e_rut[row_of[lost]])
+    missing = course_day_frame(missing_keys // n_ruts)
+    missing["rut"] = rut_text(missing_keys % n_ruts)
 
     unknown = course_day_frame(unknown_keys // n_ruts)
     unknown["rut"] = rut_text(unknown_keys % n_ruts)
@@ -236,31 +237,60 @@ def _compare(enrolment: pd.DataFrame, marks: pd.DataFrame,
                     _sorted(merged, ["course", "day", "rut", "source_rut"])), keys)
 
 
-def _memberships(libro: np.ndarray, sige: np.ndarray, pool: ThreadPoolExecutor
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each SIGE key, whether the Libro has it; the distinct Libro keys; those
-    SIGE lacks. Equal keys fall in the same part (by their low bits), so the parts
-    are hashed apart, in parallel, each in a smaller (faster) table."""
-    found = np.zeros(len(sige), dtype=bool)
-    libro_part = libro & (_PARTS - 1)
-    sige_part = sige & (_PARTS - 1)
+@dataclass(frozen=True)
+class _Compared:
+    """Both sides' keys sorted: the SIGE keys (repeats kept), the distinct Libro
+    keys, the SIGE keys the Libro lacks (missing) and the Libro keys SIGE lacks
+    (unknown)."""
 
-    def part(p: int) -> tuple[np.ndarray, np.ndarray]:
-        in_part = sige_part == p
-        lib = libro[libro_part == p]
-        # One hashing pass over both sides' keys: after it, both memberships and
-        # the distinct Libro keys are plain array lookups.
-        codes, distinct = pd.factorize(np.concatenate([lib, sige[in_part]]))
-        in_libro = np.zeros(len(distinct), dtype=bool)
-        in_libro[codes[:len(lib)]] = True
-        in_sige = np.zeros(len(distinct), dtype=bool)
-        in_sige[codes[len(lib):]] = True
-        found[in_part] = in_libro[codes[len(lib):]]
-        return distinct[in_libro], distinct[in_libro & ~in_sige]
+    sige: np.ndarray
+    libro: np.ndarray
+    missing: np.ndarray
+    unknown: np.ndarray
 
-    parts = list(pool.map(part, range(_PARTS)))
-    return (found, np.concatenate([p[0] for p in parts]),
-            np.concatenate([p[1] for p in parts]))
+
+def _memberships(libro: np.ndarray, sige: np.ndarray, pool: ThreadPoolExecutor) -> _Compared:
+    """Compare the two sides' keys by sorting them (one thread each: NumPy's sort
+    lets go of the GIL) and searching sorted in sorted, which reads memory in
+    order; hashing millions of keys costs about twice as much."""
+    libro_sorted, sige_sorted = pool.map(np.sort, (libro, sige))
+    distinct = _runs_first(libro_sorted)
+
+    def absent(keys: np.ndarray, other: np.ndarray) -> np.ndarray:
+        if not len(other):
+            return keys
+        at = np.searchsorted(other, keys)
+        at[at == len(other)] = 0
+        return keys[other[at] != keys]
+
+    missing = pool.submit(absent, sige_sorted, distinct)
+    unknown = absent(distinct, sige_sorted)
+    return _Compared(sige_sorted, distinct, missing.result(), unknown)
+
+
+def _runs_first(ordered: np.ndarray) -> np.ndarray:
+    """The distinct values of a sorted array."""
+    if not len(ordered):
+        return ordered
+    first = np.empty(len(ordered), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
+
+
+# Above this many possible course-day keys, a table of them would cost more
+# memory than the keys: sort instead.
+_DENSE_LIMIT = 1 << 26
+
+
+def _distinct(keys: np.ndarray, limit: int) -> np.ndarray:
+    """The distinct keys in ``range(limit)``, sorted: a table of which are present
+    when that fits, a hash otherwise."""
+    if limit <= _DENSE_LIMIT:
+        present = np.zeros(limit, dtype=bool)
+        present[keys] = True
+        return np.flatnonzero(present)
+    return np.unique(keys)
 
 
 def _merged(corrected: np.ndarray, lib_keys_all: np.ndarray, marks: pd.DataFrame, n_ruts: int,
