@@ -99,7 +99,8 @@ class People:
         return self._min_body
 
     def load(self, ruts: Iterable[str]) -> None:
-        wanted = [r for r in set(ruts) if r not in self._at]
+        """Read the rows of the RUTs not loaded yet, in one pass over the frame."""
+        wanted = [r for r in dict.fromkeys(ruts) if r not in self._at]
         if not wanted:
             return
         if self._frame is not None and not self._frame.empty:
@@ -120,21 +121,19 @@ class People:
         return [None if at < 0 else values[at] for at in positions]
 
     def name_texts(self, ruts: list[str]) -> pd.Series:
-        """The Libro-side name of each RUT (full name, else the parts), vectorised;
-        empty when unknown. Indexed like ``ruts``."""
-        out = pd.Series([""] * len(ruts), index=ruts, dtype=object)
-        frame = self._frame
-        if frame is None or frame.empty or not ruts:
-            return out
-        subset = _rows_of(frame, ruts)
-        empty = pd.Series("", index=subset.index, dtype=object)
-        parts = [subset[c].astype(object).fillna("") if c in subset else empty
-                 for c in ("nombres", "ape_paterno", "ape_materno")]
-        joined = (parts[0] + " " + parts[1] + " " + parts[2]).str.strip()
-        full = subset["full_name"].astype(object) if "full_name" in subset else empty
-        text = full.where(full.notna() & (full.astype(str).str.strip() != ""), joined)
-        out.update(text)
-        return out
+        """The Libro-side name of each RUT (full name, else the parts); empty when
+        unknown. Indexed like ``ruts``."""
+        self.load(ruts)
+        positions = [self._at[r] for r in ruts]
+
+        def column(name: str) -> pd.Series:
+            values = pd.Series(self._column(name, positions), index=ruts, dtype=object)
+            return values.where(values.notna(), "")
+
+        joined = (column("nombres") + " " + column("ape_paterno") + " "
+                  + column("ape_materno")).str.strip()
+        full = column("full_name")
+        return full.where(full.astype(str).str.strip() != "", joined)
 
     def person(self, value: str, libro_side: bool) -> _Person:
         """The Libro writes a full name; SIGE its parts: each side prefers its own."""
@@ -157,14 +156,11 @@ class People:
 
 
 def _rows_of(frame: pd.DataFrame, ruts: list[str]) -> pd.DataFrame:
-    """The rows of ``ruts`` (the first of each RUT), in the frame's order. A unique
-    index answers through its hash table, built once per frame and kept by pandas:
-    the cost follows the few RUTs looked up, not the size of the school."""
-    index = frame.index
-    if index.is_unique:
-        at = index.get_indexer(ruts)
-        return frame.iloc[np.unique(at[at >= 0])]
-    subset = frame[isin(index, ruts)]
+    """The rows of ``ruts`` (the first of each RUT), in the frame's order: one pass
+    over the index against a hash of the few RUTs wanted. Looking them up in the
+    index would first hash every RUT of the school (pandas builds that table on
+    first use: seconds at national scale)."""
+    subset = frame[isin(frame.index, ruts)]
     return subset[~subset.index.duplicated()]
 
 
