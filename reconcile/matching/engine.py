@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from reconcile import rut as rutlib
 from reconcile.courses import sort_key as course_sort_key
 from reconcile.matching.names import name_keys
-from reconcile.matching.rosters import Keys, compare_with_keys, day_numbers
+from reconcile.matching.rosters import Keys, compare_with_keys, day_numbers, member
 from reconcile.matching.suggest import (
     AMBIGUOUS_COLUMNS,
     PAIR_COLUMNS,
@@ -123,10 +123,13 @@ def reconcile(enrolment: pd.DataFrame, marks: pd.DataFrame,
         lo = -np.inf if start is None else day_numbers(pd.Series([start]))[0]
         hi = np.inf if end is None else day_numbers(pd.Series([end]))[0]
         marks = marks[(days >= lo) & (days <= hi)]
-    rosters, keys = compare_with_keys(enrolment, marks, corrections)
-    course_days = _in_course_order(rosters.course_days)
-    n_missing = _counts(rosters.missing, course_days, keys)
-    n_unknown = _counts(rosters.unknown, course_days, keys)
+    rosters, keys = compare_with_keys(enrolment, marks, corrections, ordered=False)
+    order = _course_order(rosters.course_days)
+    course_days = rosters.course_days.iloc[order].reset_index(drop=True)
+    if keys is None:
+        n_missing = n_unknown = np.zeros(len(course_days), dtype=np.int64)
+    else:
+        n_missing, n_unknown = keys.missing_counts[order], keys.unknown_counts[order]
     missing = _with_dates(rosters.missing)
     unknown = _classify(_with_dates(rosters.unknown), provisional_min_body)
     course_days = _with_dates(course_days)
@@ -158,22 +161,24 @@ def reconcile(enrolment: pd.DataFrame, marks: pd.DataFrame,
                           duplicates, wrong_course)
 
 
-def _in_course_order(course_days: pd.DataFrame) -> pd.DataFrame:
-    """Courses as ``course_sort_key`` orders them, then days; vectorised, and the
-    course keys worked out once per course, not once per course-day."""
+def _course_order(course_days: pd.DataFrame) -> np.ndarray:
+    """The order of the rows: courses as ``course_sort_key`` orders them, then days,
+    then (for two texts that read as one course, '1' and '1-') the course text.
+    Vectorised: the course keys are worked out once per distinct part of a
+    course code, not once per course-day."""
     if course_days.empty:
-        return course_days
+        return np.arange(0)
     codes, courses = pd.factorize(course_days["course"])
     keys = []
     for text in reversed(_parts(pd.Series(courses).astype(str))):  # lexsort: last key first
+        part, values = pd.factorize(text, sort=True)
+        values = pd.Series(values, dtype=object)
         # Python's \d is any Unicode decimal digit: \p{Nd} in Arrow's RE2.
-        digits = pc.match_substring_regex(pa.array(text.tolist(), type=pa.string()),
+        digits = pc.match_substring_regex(pa.array(values.tolist(), type=pa.string()),
                                           pattern=r"^\p{Nd}+$").to_numpy(zero_copy_only=False)
-        number = pd.to_numeric(text.where(digits, None), errors="coerce")
-        keys += [pd.factorize(text, sort=True)[0], number.fillna(0).to_numpy(),
-                 number.isna().to_numpy()]
-    # Dense ranks: two texts with equal keys ('1' and '1-') tie, as they did when
-    # every course-day carried its own keys.
+        number = pd.to_numeric(values.where(digits, None), errors="coerce")
+        keys += [part, number.fillna(0).to_numpy()[part], number.isna().to_numpy()[part]]
+    # Dense ranks: two texts with equal keys ('1' and '1-') tie.
     ranked = np.lexsort(keys)
     changes = np.zeros(len(courses), dtype=bool)
     for key in keys:
@@ -181,8 +186,11 @@ def _in_course_order(course_days: pd.DataFrame) -> pd.DataFrame:
         changes[1:] |= in_order[1:] != in_order[:-1]
     rank = np.empty(len(courses), dtype=np.int64)
     rank[ranked] = np.cumsum(changes)
-    order = np.lexsort([day_numbers(course_days["day"]), rank[codes]])
-    return course_days.iloc[order].reset_index(drop=True)
+    by_text = np.zeros(len(courses), dtype=np.int64)
+    if rank.max() + 1 < len(courses):  # ties: the text decides, after the day
+        by_text[np.argsort(np.asarray(courses, dtype=object), kind="stable")] = np.arange(
+            len(courses))
+    return np.lexsort([by_text[codes], day_numbers(course_days["day"]), rank[codes]])
 
 
 def _parts(texts: pd.Series) -> list[pd.Series]:
@@ -226,15 +234,6 @@ def _classify(unknown: pd.DataFrame, provisional_min_body: int) -> pd.DataFrame:
     unknown["invalid"] = unknown["kind"] == rutlib.INVALID
     unknown["invalid_reason"] = [parse_rut(r, provisional_min_body).reason for r in values]
     return unknown
-
-
-def _counts(items: pd.DataFrame, course_days: pd.DataFrame, keys: Keys | None) -> np.ndarray:
-    """How many ``items`` each course-day has, by integer course-day keys."""
-    if items.empty or keys is None:
-        return np.zeros(len(course_days), dtype=np.int64)
-    where = pd.Index(keys.course_day_keys(course_days["course"], course_days["day"]))
-    at = where.get_indexer(keys.course_day_keys(items["course"], items["day"]))
-    return np.bincount(at[at >= 0], minlength=len(course_days))
 
 
 def _schools(enrolment: pd.DataFrame, marks: pd.DataFrame, courses: set,
@@ -290,28 +289,42 @@ def _name_duplicates(unknown: pd.DataFrame, marks: pd.DataFrame, people: People,
     """An unpaired unknown Libro student with the same name (accents, case and
     order aside) as another Libro student of the same course that day: the child
     is in the Libro twice (e.g. under an IPE and under the RUN). Looks only at
-    the course-days with such students, comparing vectorised name keys."""
+    the course-days with such students, on integer codes; names are read for
+    those students and their classmates only, compared as vectorised name keys."""
     columns = ["course", "day", "rut", "other_rut", "how"]
     if unknown.empty:
         return pd.DataFrame(columns=columns)
-    course_days = unknown[["course", "day"]].drop_duplicates()
-    wanted = keys.course_day_keys(course_days["course"], course_days["day"])
-    mates = marks.loc[pd.Index(keys.marks_course_day).isin(wanted), ["course", "rut", "day"]]
-    mates = _with_dates(mates.drop_duplicates())
-    if corrections:
-        mates["rut"] = [corrections.get(r, r) for r in mates["rut"].tolist()]
-    together = unknown[["course", "day", "rut"]].merge(
-        mates.rename(columns={"rut": "other_rut"}), on=["course", "day"])
-    together = together[together["rut"] != together["other_rut"]].drop_duplicates()
-    if together.empty:
+    rows = unknown.index.to_numpy()  # positions in the roster's unknown rows
+    u_cd, u_rut = keys.unknown_course_day[rows], keys.unknown_rut[rows]
+    # Classmates: each (course-day, RUT after corrections) once, in the order the
+    # marks first name them, grouped by course-day.
+    at = np.flatnonzero(member(keys.marks_course_day, u_cd, len(keys.courses) * keys.span))
+    first, pair = pd.factorize(keys.marks_course_day[at] * keys.rut_span + keys.marks_rut[at])
+    first_row = at[np.unique(first, return_index=True)[1]]
+    order = np.argsort(pair // keys.rut_span, kind="stable")
+    m_cd, m_rut, first_row = pair[order] // keys.rut_span, pair[order] % keys.rut_span, \
+        first_row[order]
+    lo = np.searchsorted(m_cd, u_cd, side="left")
+    count = np.searchsorted(m_cd, u_cd, side="right") - lo
+    u_at = np.repeat(np.arange(len(rows)), count)
+    m_at = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count) \
+        + np.repeat(lo, count)
+    other = m_rut[m_at] != u_rut[u_at]
+    u_at, m_at = u_at[other], m_at[other]
+    if not len(u_at):
         return pd.DataFrame(columns=columns)
-    # Each distinct RUT named once; both columns read its key by code, not by text.
-    codes, ruts = pd.factorize(pd.concat([together["rut"], together["other_rut"]],
-                                         ignore_index=True), use_na_sentinel=False)
-    by_name = name_keys(people.name_texts(ruts.tolist()))[codes]
-    first, second = by_name[:len(together)], by_name[len(together):]
-    same = (first == second) & (first != 0)
-    return together[same].assign(how="name")[columns].reset_index(drop=True)
+    mates = marks["rut"].iloc[first_row]
+    if corrections:
+        mates = pd.Series([corrections.get(r, r) for r in mates.tolist()], dtype=object)
+    # Every RUT named once, in one pass over the people.
+    codes, distinct = pd.factorize(pd.concat([unknown["rut"], mates], ignore_index=True),
+                                   use_na_sentinel=False)
+    by_name = name_keys(people.name_texts(pd.Series(distinct).tolist()))[codes]
+    own_keys, mate_keys = by_name[:len(unknown)], by_name[len(unknown):]
+    same = (own_keys[u_at] == mate_keys[m_at]) & (own_keys[u_at] != 0)
+    found = unknown[["course", "day", "rut"]].iloc[u_at[same]].reset_index(drop=True)
+    found["other_rut"] = mates.iloc[m_at[same]].reset_index(drop=True)
+    return found.assign(how="name")[columns]
 
 
 def _wrong_course(unknown: pd.DataFrame, enrolment: pd.DataFrame,

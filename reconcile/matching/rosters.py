@@ -97,8 +97,12 @@ class Keys:
     marks_rut: np.ndarray
     enrolment_rut: np.ndarray
     unknown_rut: np.ndarray  # the RUT code of each row of ``Rosters.unknown``
+    unknown_course_day: np.ndarray  # the course-day key of each row of ``Rosters.unknown``
     span: int
     first_day: int
+    rut_span: int  # every RUT code is below it
+    missing_counts: np.ndarray  # per row of ``Rosters.course_days``
+    unknown_counts: np.ndarray  # per row of ``Rosters.course_days``
 
     def course_day_keys(self, courses: pd.Series, days: pd.Series) -> np.ndarray:
         """The course-day key of (course, day) pairs; -1 for a course not seen."""
@@ -133,18 +137,20 @@ def compare_rosters(enrolment: pd.DataFrame, marks: pd.DataFrame,
 
 
 def compare_with_keys(enrolment: pd.DataFrame, marks: pd.DataFrame,
-                      corrections: Mapping[str, str] | None = None
-                      ) -> tuple[Rosters, Keys | None]:
-    """``compare_rosters``, plus the integer codes it worked on (None without marks)."""
+                      corrections: Mapping[str, str] | None = None, *,
+                      ordered: bool = True) -> tuple[Rosters, Keys | None]:
+    """``compare_rosters``, plus the integer codes it worked on (None without marks).
+    ``ordered=False`` leaves ``course_days`` in the order of the codes (for a
+    caller that orders them its own way)."""
     if marks.empty:
         return _empty_result(), None
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        return _compare(enrolment, marks, corrections, pool)
+        return _compare(enrolment, marks, corrections, pool, ordered)
 
 
 def _compare(enrolment: pd.DataFrame, marks: pd.DataFrame,
              corrections: Mapping[str, str] | None,
-             pool: ThreadPoolExecutor) -> tuple[Rosters, Keys]:
+             pool: ThreadPoolExecutor, ordered: bool) -> tuple[Rosters, Keys]:
     n_marks = len(marks)
     # Courses are few: one hashing pass over both sides. RUTs are many: numbers
     # read from the text (see ``rutcodes``), no hashing. Both at once: NumPy and
@@ -209,6 +215,8 @@ def _compare(enrolment: pd.DataFrame, marks: pd.DataFrame,
     sige_enrolled = np.diff(np.searchsorted(compared.sige, bounds))
     libro_students = np.diff(np.searchsorted(compared.libro, bounds))
     missing_keys, unknown_keys = compared.missing, compared.unknown
+    n_missing = np.diff(np.searchsorted(missing_keys, bounds))
+    n_unknown = np.diff(np.searchsorted(unknown_keys, bounds))
 
     def course_day_frame(cd: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame({
@@ -219,6 +227,10 @@ def _compare(enrolment: pd.DataFrame, marks: pd.DataFrame,
     course_days = course_day_frame(course_day_keys)
     course_days["sige_enrolled"] = sige_enrolled
     course_days["libro_students"] = libro_students
+    if ordered:
+        order = course_days.sort_values(["course", "day"], kind="stable").index.to_numpy()
+        course_days = course_days.iloc[order].reset_index(drop=True)
+        n_missing, n_unknown = n_missing[order], n_unknown[order]
 
     missing = course_day_frame(missing_keys // n_ruts)
     missing["rut"] = rut_text(missing_keys % n_ruts)
@@ -226,12 +238,14 @@ def _compare(enrolment: pd.DataFrame, marks: pd.DataFrame,
     unknown = course_day_frame(unknown_keys // n_ruts)
     unknown["rut"] = rut_text(unknown_keys % n_ruts)
     unknown["code"] = unknown_keys % n_ruts
+    unknown["cd"] = unknown_keys // n_ruts
     unknown = _sorted(unknown, ["course", "day", "rut"])
 
     merged = _merged(corrected, lib_keys_all, marks, n_ruts, course_day_frame, rut_text)
     keys = Keys(courses, m_course, e_course, cd_of_mark, m_rut, e_rut,
-                unknown.pop("code").to_numpy(), span, first_day)
-    return (Rosters(_sorted(course_days, ["course", "day"]),
+                unknown.pop("code").to_numpy(), unknown.pop("cd").to_numpy(), span, first_day,
+                n_ruts, n_missing, n_unknown)
+    return (Rosters(course_days,
                     _sorted(missing, ["course", "day", "rut"]),
                     unknown,
                     _sorted(merged, ["course", "day", "rut", "source_rut"])), keys)
@@ -281,6 +295,16 @@ def _runs_first(ordered: np.ndarray) -> np.ndarray:
 # Above this many possible course-day keys, a table of them would cost more
 # memory than the keys: sort instead.
 _DENSE_LIMIT = 1 << 26
+
+
+def member(values: np.ndarray, wanted: np.ndarray, limit: int) -> np.ndarray:
+    """Which ``values`` (integers in ``range(limit)``) are among ``wanted``: a
+    table lookup when the table fits, a hash otherwise."""
+    if limit <= _DENSE_LIMIT:
+        table = np.zeros(limit, dtype=bool)
+        table[wanted] = True
+        return table[values]
+    return np.asarray(pd.Index(values).isin(np.unique(wanted)))
 
 
 def _distinct(keys: np.ndarray, limit: int) -> np.ndarray:

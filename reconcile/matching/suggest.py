@@ -121,19 +121,24 @@ class People:
         return [None if at < 0 else values[at] for at in positions]
 
     def name_texts(self, ruts: list[str]) -> pd.Series:
-        """The Libro-side name of each RUT (full name, else the parts); empty when
-        unknown. Indexed like ``ruts``."""
-        self.load(ruts)
-        positions = [self._at[r] for r in ruts]
-
-        def column(name: str) -> pd.Series:
-            values = pd.Series(self._column(name, positions), index=ruts, dtype=object)
-            return values.where(values.notna(), "")
-
-        joined = (column("nombres") + " " + column("ape_paterno") + " "
-                  + column("ape_materno")).str.strip()
-        full = column("full_name")
-        return full.where(full.astype(str).str.strip() != "", joined)
+        """The Libro-side name of each RUT (full name, else the parts), vectorised;
+        empty when unknown. Indexed like ``ruts`` (distinct)."""
+        out = pd.Series([""] * len(ruts), index=ruts, dtype=object)
+        frame = self._frame
+        if frame is None or frame.empty or not ruts:
+            return out
+        subset = _rows_of(frame, ruts)
+        empty = pd.Series("", index=subset.index, dtype=object)
+        parts = [subset[c].astype(object).fillna("") if c in subset else empty
+                 for c in ("nombres", "ape_paterno", "ape_materno")]
+        joined = (parts[0] + " " + parts[1] + " " + parts[2]).str.strip()
+        full = subset["full_name"].astype(object) if "full_name" in subset else empty
+        text = full.where(full.notna() & (full.astype(str).str.strip() != ""), joined)
+        at = subset.index.get_indexer(ruts)  # a hash of the few rows found, not of the school
+        found = at >= 0
+        values = out.to_numpy(copy=True)
+        values[found] = text.to_numpy(dtype=object)[at[found]]
+        return pd.Series(values, index=ruts, dtype=object)
 
     def person(self, value: str, libro_side: bool) -> _Person:
         """The Libro writes a full name; SIGE its parts: each side prefers its own."""
