@@ -21,6 +21,7 @@ from reconcile import rut as rutlib
 from reconcile.courses import sort_key as course_sort_key
 from reconcile.matching.names import name_keys
 from reconcile.matching.rosters import Keys, compare_with_keys, day_numbers, member
+from reconcile.matching.rutcodes import KIND_NAMES, kinds_and_bodies
 from reconcile.matching.suggest import (
     AMBIGUOUS_COLUMNS,
     PAIR_COLUMNS,
@@ -228,11 +229,15 @@ def _with_dates(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _classify(unknown: pd.DataFrame, provisional_min_body: int) -> pd.DataFrame:
-    """Parse only the distinct unknown RUTs: kind, and why a RUT is invalid."""
-    values = unknown["rut"].tolist()
-    unknown["kind"] = [parse_rut(r, provisional_min_body).kind for r in values]
+    """Kind of each unknown RUT (read as numbers, all at once), and why a RUT is invalid."""
+    kinds, _ = kinds_and_bodies(unknown["rut"], provisional_min_body, parse_rut)
+    unknown["kind"] = KIND_NAMES[kinds].tolist()
     unknown["invalid"] = unknown["kind"] == rutlib.INVALID
-    unknown["invalid_reason"] = [parse_rut(r, provisional_min_body).reason for r in values]
+    reasons = np.full(len(unknown), None, dtype=object)
+    invalid = np.flatnonzero(unknown["invalid"].to_numpy())
+    reasons[invalid] = [parse_rut(r, provisional_min_body).reason
+                        for r in unknown["rut"].iloc[invalid].tolist()]
+    unknown["invalid_reason"] = reasons.tolist()
     return unknown
 
 

@@ -78,9 +78,22 @@ def isin(values: pd.Series | pd.Index, wanted: list) -> np.ndarray:
     if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
         texts = [w for w in wanted if isinstance(w, str)]
         array = pa.array(values)  # no copy: the Arrow data itself
-        found = pc.is_in(array, value_set=pa.array(texts, type=array.type))
-        return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+        value_set = pa.array(texts, type=array.type)
+
+        def found(part: pa.Array) -> np.ndarray:
+            hits = pc.is_in(part, value_set=value_set)
+            return pc.fill_null(hits, False).to_numpy(zero_copy_only=False)
+
+        if len(array) < _HALVES_FROM:
+            return found(array)
+        half = len(array) // 2  # two halves at once: Arrow lets go of the GIL
+        with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+            return np.concatenate(list(pool.map(found, (array.slice(0, half),
+                                                        array.slice(half)))))
     return np.asarray(values.isin(wanted))
+
+
+_HALVES_FROM = 200_000
 
 
 @dataclass(frozen=True)

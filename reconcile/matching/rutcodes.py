@@ -77,6 +77,53 @@ def _chunk_numbers(chunk: pa.Array) -> np.ndarray:
     return np.where(ok, body * 11 + dv, -1)
 
 
+# Kinds as small integers, for vectorised work on many identifiers at once.
+KIND_CODES = {"definitive": 0, "provisional": 1, "invalid": 2}
+KIND_NAMES = np.array(list(KIND_CODES), dtype=object)
+_MIN_BODY, _MAX_BODY = 10 ** 5, 10 ** MAX_BODY_DIGITS  # 6 to 9 digits
+
+
+def kinds_and_bodies(values: pd.Series, provisional_min_body: int, parse
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """``parse(v).kind`` (as ``KIND_CODES``) and ``parse(v).body`` (-1 for None) of
+    each value: canonical texts read as numbers, all at once; the rare others
+    through ``parse`` (``reconcile.rut.parse`` or a cached copy of it).
+
+    >>> from reconcile.rut import parse
+    >>> k, b = kinds_and_bodies(pd.Series(['12531909-2', '12531909-3', '100234567-2',
+    ...                                    '1-9', '12.531.909-2', 'x']), 100_000_000, parse)
+    >>> KIND_NAMES[k].tolist(), b.tolist()
+    (['definitive', 'invalid', 'provisional', 'invalid', 'definitive', 'invalid'], [12531909, 12531909, 100234567, 1, 12531909, -1])
+    """
+    numbers = canonical_numbers(values)
+    body, dv = np.divmod(numbers, 11)
+    right = (body >= _MIN_BODY) & (body < _MAX_BODY) & (dv == check_digit_codes(body))
+    kinds = np.where(right, np.where(body >= provisional_min_body, 1, 0), 2).astype(np.int8)
+    bodies = body.copy()
+    others = np.flatnonzero(numbers < 0)
+    if len(others):
+        texts = values.iloc[others].tolist()
+        parsed = [parse(v, provisional_min_body) for v in texts]
+        kinds[others] = [KIND_CODES[r.kind] for r in parsed]
+        bodies[others] = [-1 if r.body is None else r.body for r in parsed]
+    return kinds, bodies
+
+
+def check_digit_codes(bodies: np.ndarray) -> np.ndarray:
+    """The mod-11 check digit of each body as 0-10 (10 is ``K``), stdnum's way:
+    weights 9, 8, 7, 6, 5, 4 from the last digit.
+
+    >>> check_digit_codes(np.array([12531909, 12667869])).tolist()
+    [2, 10]
+    """
+    rest = np.where(bodies > 0, bodies, 0).astype(np.int64)
+    total = np.zeros(len(rest), dtype=np.int64)
+    for i in range(MAX_BODY_DIGITS + 1):
+        total += (rest % 10) * (4 + (5 - i) % 6)
+        rest //= 10
+    return total % 11
+
+
 class RutCodes:
     """Integer codes for the RUT values of several series (or lists), sharing one
     code space; ``of(i)`` gives the codes of the i-th, ``texts`` turns codes back."""

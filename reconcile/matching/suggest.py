@@ -30,6 +30,7 @@ import pandas as pd
 from reconcile import rut as rutlib
 from reconcile.matching.names import name_similarities, name_similarity, name_tokens
 from reconcile.matching.rosters import isin
+from reconcile.matching.rutcodes import KIND_CODES, KIND_NAMES, kinds_and_bodies
 
 PROVISIONAL = "provisional"
 CHECK_DIGIT = "check_digit"
@@ -183,23 +184,13 @@ def _persons(ruts: list[str], fields: dict[str, list], prefer_full_name: bool,
     births = [None if b is None or pd.isna(b) else pd.Timestamp(b).date()
               for b in fields["birth_date"]]
     genders = [(_text(g) or "").upper()[:1] or None for g in fields["gender"]]
-    out = []
-    for rut, name, birth, gender in zip(ruts, names, births, genders, strict=True):
-        parsed = parse_rut(rut, provisional_min_body)
-        out.append(_Person(rut, parsed.kind, parsed.body, name_tokens(name), name, birth, gender))
-    return out
-
-
-def _stage(libro: rutlib.Rut, sige: rutlib.Rut) -> str | None:
-    """The stage from the two identifiers alone (names are looked at only after)."""
-    definitive = rutlib.DEFINITIVE
-    if libro.kind == definitive and sige.kind == definitive:
-        return None  # two valid RUNs: another child, never guessed
-    if libro.kind == rutlib.INVALID and libro.body is not None and libro.body == sige.body:
-        return CHECK_DIGIT
-    if {libro.kind, sige.kind} == {rutlib.PROVISIONAL, definitive}:
-        return PROVISIONAL
-    return NAME
+    kinds, bodies = kinds_and_bodies(pd.Series(ruts, dtype=object), provisional_min_body,
+                                      parse_rut)
+    kinds = KIND_NAMES[kinds].tolist()
+    bodies = [None if b < 0 else b for b in bodies.tolist()]
+    return [_Person(rut, kind, body, name_tokens(name), name, birth, gender)
+            for rut, kind, body, name, birth, gender
+            in zip(ruts, kinds, bodies, names, births, genders, strict=True)]
 
 
 def _agreement(a: object, b: object) -> str:
@@ -280,26 +271,37 @@ def _candidates(grid: pd.DataFrame, level: int, people: People) -> list[tuple]:
     """Scored candidate pairs, best first: (level, -confidence, libro, sige,
     libro_course, sige_course, stage, evidence, libro_name, sige_name)."""
     grid = grid[grid["libro"] != grid["sige"]]  # same RUT elsewhere: a course problem
-    min_body = people.provisional_min_body
-    staged = []
-    for libro_course, libro_rut, sige_course, sige_rut in zip(
-            grid["libro_course"].tolist(), grid["libro"].tolist(), grid["sige_course"].tolist(),
-            grid["sige"].tolist(), strict=True):
-        stage = _stage(parse_rut(libro_rut, min_body), parse_rut(sige_rut, min_body))
-        if stage is not None:
-            staged.append((libro_course, libro_rut, sige_course, sige_rut, stage))
+    stages = _stages(grid["libro"], grid["sige"], people.provisional_min_body)
+    kept = np.flatnonzero(stages != None)  # noqa: E711 - elementwise
+    grid = grid.iloc[kept]
+    staged = list(zip(grid["libro_course"].tolist(), grid["libro"].tolist(),
+                      grid["sige_course"].tolist(), grid["sige"].tolist(),
+                      stages[kept].tolist(), strict=True))
     libros = people.persons([c[1] for c in staged], True)
     siges = people.persons([c[3] for c in staged], False)
-    staged = [(*c, libro, sige) for c, libro, sige in zip(staged, libros, siges, strict=True)]
     # Names, the costly part, scored for all candidates at once.
-    names = name_similarities([c[5].tokens for c in staged], [c[6].tokens for c in staged])
+    names = name_similarities([p.tokens for p in libros], [p.tokens for p in siges])
     out = []
-    for (libro_course, libro_rut, sige_course, sige_rut, stage, libro, sige), similarity in zip(
-            staged, names.tolist(), strict=True):
+    for (libro_course, libro_rut, sige_course, sige_rut, stage), libro, sige, similarity in zip(
+            staged, libros, siges, names.tolist(), strict=True):
         confidence, evidence = _score(libro, sige, stage, level == 0, similarity)
         out.append((level, -confidence, libro_rut, sige_rut, libro_course, sige_course, stage,
                     evidence, libro.name, sige.name))
     return sorted(out, key=lambda c: c[:4])
+
+
+def _stages(libro: pd.Series, sige: pd.Series, min_body: int) -> np.ndarray:
+    """The stage of each pair from the two identifiers alone (names are looked at
+    only after), all at once. None: two valid RUNs, another child, never guessed."""
+    lk, lb = kinds_and_bodies(libro, min_body, parse_rut)
+    sk, sb = kinds_and_bodies(sige, min_body, parse_rut)
+    definitive, provisional, invalid = (KIND_CODES[k] for k in (
+        rutlib.DEFINITIVE, rutlib.PROVISIONAL, rutlib.INVALID))
+    return np.select(
+        [(lk == definitive) & (sk == definitive),
+         (lk == invalid) & (lb >= 0) & (lb == sb),
+         ((lk == provisional) & (sk == definitive)) | ((lk == definitive) & (sk == provisional))],
+        [None, CHECK_DIGIT, PROVISIONAL], default=NAME).astype(object)
 
 
 class _Assignment:
