@@ -9,6 +9,7 @@ turns into the ``check --json`` entries of DESIGN.md with ``entries()``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,7 +20,6 @@ import pyarrow.compute as pc
 
 from reconcile import rut as rutlib
 from reconcile.courses import sort_key as course_sort_key
-from reconcile.matching.names import name_keys
 from reconcile.matching.rosters import Keys, compare_with_keys, day_numbers, member
 from reconcile.matching.rutcodes import KIND_NAMES, kinds_and_bodies
 from reconcile.matching.suggest import (
@@ -125,31 +125,54 @@ def reconcile(enrolment: pd.DataFrame, marks: pd.DataFrame,
         hi = np.inf if end is None else day_numbers(pd.Series([end]))[0]
         marks = marks[(days >= lo) & (days <= hi)]
     rosters, keys = compare_with_keys(enrolment, marks, corrections, ordered=False)
-    order = _course_order(rosters.course_days)
-    course_days = rosters.course_days.iloc[order].reset_index(drop=True)
+    missing = _with_dates(rosters.missing)
+    unknown = _classify(_with_dates(rosters.unknown), provisional_min_body)
+    # The course-days (one per course and day: the school's size) and the course
+    # problems are worked out beside the suggestions and duplicates (the
+    # unmatched children's size): NumPy, pandas and Arrow let go of the GIL.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        course_days = pool.submit(_ordered_course_days, rosters.course_days, keys)
+        wrong_course = pool.submit(_wrong_course, unknown, enrolment, keys)
+        # Distinct courses first: iterating an Arrow column costs a Python object per row.
+        courses = (set(missing["course"].unique().tolist())
+                   | set(unknown["course"].unique().tolist()))
+        schools = _schools(enrolment, marks, courses, keys)
+        known = People(people, provisional_min_body)
+        suggestions = suggest_pairs(_school_of(unknown[["course", "rut"]], schools),
+                                    _school_of(missing[["course", "rut"]], schools),
+                                    known, threshold, provisional_min_body)
+        pairs = _pairs_by_day(suggestions.pairs, unknown, missing)
+        paired = set(suggestions.pairs["libro"])
+        duplicates = pd.concat([
+            _merged_duplicates(rosters.merged),
+            _name_duplicates(unknown[~unknown["rut"].isin(paired)], marks, known, corrections,
+                             keys),
+        ], ignore_index=True)
+        course_days, wrong_course = course_days.result(), wrong_course.result()
+    return Reconciliation(course_days, missing, unknown, pairs, suggestions.ambiguous,
+                          duplicates, wrong_course)
+
+
+def _ordered_course_days(course_days: pd.DataFrame, keys: Keys | None) -> pd.DataFrame:
+    """The course-days in course order, with ``ready`` and ``reasons``."""
+    order = _course_order(course_days)
+    course_days = _with_dates(course_days.iloc[order].reset_index(drop=True))
     if keys is None:
         n_missing = n_unknown = np.zeros(len(course_days), dtype=np.int64)
     else:
         n_missing, n_unknown = keys.missing_counts[order], keys.unknown_counts[order]
-    missing = _with_dates(rosters.missing)
-    unknown = _classify(_with_dates(rosters.unknown), provisional_min_body)
-    course_days = _with_dates(course_days)
+    return Reconciliation(course_days, missing, unknown, pairs, suggestions.ambiguous,
+                          duplicates, wrong_course)
 
-    # Distinct courses first: iterating an Arrow column costs a Python object per row.
-    courses = set(missing["course"].unique().tolist()) | set(unknown["course"].unique().tolist())
-    schools = _schools(enrolment, marks, courses, keys)
-    known = People(people, provisional_min_body)
-    suggestions = suggest_pairs(_school_of(unknown[["course", "rut"]], schools),
-                                _school_of(missing[["course", "rut"]], schools),
-                                known, threshold, provisional_min_body)
-    pairs = _pairs_by_day(suggestions.pairs, unknown, missing)
-    paired = set(suggestions.pairs["libro"])
-    duplicates = pd.concat([
-        _merged_duplicates(rosters.merged),
-        _name_duplicates(unknown[~unknown["rut"].isin(paired)], marks, known, corrections, keys),
-    ], ignore_index=True)
-    wrong_course = _wrong_course(unknown, enrolment, keys)
 
+def _ordered_course_days(course_days: pd.DataFrame, keys: Keys | None) -> pd.DataFrame:
+    """The course-days in course order, with ``ready`` and ``reasons``."""
+    order = _course_order(course_days)
+    course_days = _with_dates(course_days.iloc[order].reset_index(drop=True))
+    if keys is None:
+        n_missing = n_unknown = np.zeros(len(course_days), dtype=np.int64)
+    else:
+        n_missing, n_unknown = keys.missing_counts[order], keys.unknown_counts[order]
     course_days["ready"] = (n_missing == 0) & (n_unknown == 0)
     which = (n_missing > 0).astype(np.int64) + 2 * (n_unknown > 0).astype(np.int64)
     # One immutable tuple per kind of course-day, shared by its rows (entries() turns
@@ -158,8 +181,7 @@ def reconcile(enrolment: pd.DataFrame, marks: pd.DataFrame,
     for i, reasons in enumerate(_REASONS):
         shared[i] = reasons
     course_days["reasons"] = shared[which]
-    return Reconciliation(course_days, missing, unknown, pairs, suggestions.ambiguous,
-                          duplicates, wrong_course)
+    return course_days
 
 
 def _course_order(course_days: pd.DataFrame) -> np.ndarray:
@@ -324,7 +346,7 @@ def _name_duplicates(unknown: pd.DataFrame, marks: pd.DataFrame, people: People,
     # Every RUT named once, in one pass over the people.
     codes, distinct = pd.factorize(pd.concat([unknown["rut"], mates], ignore_index=True),
                                    use_na_sentinel=False)
-    by_name = name_keys(people.name_texts(pd.Series(distinct).tolist()))[codes]
+    by_name = people.name_keys(pd.Series(distinct).tolist())[codes]
     own_keys, mate_keys = by_name[:len(unknown)], by_name[len(unknown):]
     same = (own_keys[u_at] == mate_keys[m_at]) & (own_keys[u_at] != 0)
     found = unknown[["course", "day", "rut"]].iloc[u_at[same]].reset_index(drop=True)

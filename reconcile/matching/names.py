@@ -143,7 +143,7 @@ def name_similarities(a: list[tuple[str, ...]], b: list[tuple[str, ...]]) -> np.
     return out
 
 
-def name_keys(names: pd.Series) -> np.ndarray:
+def name_keys(names: pd.Series | pa.Array) -> np.ndarray:
     """One uint64 per name, equal exactly when two names have the same tokens as
     ``name_tokens`` reads them (accents, case, order and punctuation aside); 0 for
     no name. Vectorised (pyarrow), for comparing many names at once; large
@@ -153,7 +153,11 @@ def name_keys(names: pd.Series) -> np.ndarray:
     >>> bool(keys[0] == keys[1]), bool(keys[0] == keys[2]), int(keys[3])
     (True, False, 0)
     """
-    text = pa.array(names.astype(object).where(names.notna(), None).tolist(), type=pa.string())
+    if isinstance(names, pa.Array):
+        text = names.cast(pa.string())
+    else:
+        text = pa.array(names.astype(object).where(names.notna(), None).tolist(),
+                        type=pa.string())
     if len(text) < _HALVES_FROM:
         return _keys_of(text)
     half = len(text) // 2

@@ -26,9 +26,11 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from reconcile import rut as rutlib
-from reconcile.matching.names import name_similarities, name_similarity, name_tokens
+from reconcile.matching.names import name_keys, name_similarities, name_similarity, name_tokens
 from reconcile.matching.rosters import isin
 from reconcile.matching.rutcodes import KIND_CODES, KIND_NAMES, kinds_and_bodies
 
@@ -121,25 +123,27 @@ class People:
             return [None] * len(positions)
         return [None if at < 0 else values[at] for at in positions]
 
-    def name_texts(self, ruts: list[str]) -> pd.Series:
-        """The Libro-side name of each RUT (full name, else the parts), vectorised;
-        empty when unknown. Indexed like ``ruts`` (distinct)."""
-        out = pd.Series([""] * len(ruts), index=ruts, dtype=object)
+    def name_keys(self, ruts: list[str]) -> np.ndarray:
+        """``names.name_keys`` of the Libro-side name of each RUT (full name, else
+        the parts); 0 when unknown. Read in Arrow, without a Python string per name."""
         frame = self._frame
         if frame is None or frame.empty or not ruts:
-            return out
+            return np.zeros(len(ruts), dtype=np.uint64)
         subset = _rows_of(frame, ruts)
-        empty = pd.Series("", index=subset.index, dtype=object)
-        parts = [subset[c].astype(object).fillna("") if c in subset else empty
-                 for c in ("nombres", "ape_paterno", "ape_materno")]
-        joined = (parts[0] + " " + parts[1] + " " + parts[2]).str.strip()
-        full = subset["full_name"].astype(object) if "full_name" in subset else empty
-        text = full.where(full.notna() & (full.astype(str).str.strip() != ""), joined)
+        n = len(subset)
+
+        def column(name: str) -> pa.Array:
+            if name not in subset:
+                return pa.nulls(n, type=pa.string())
+            return pa.array(subset[name].astype("str"), from_pandas=True).cast(pa.string())
+
+        parts = [pc.fill_null(column(c), "") for c in ("nombres", "ape_paterno", "ape_materno")]
+        joined = pc.binary_join_element_wise(*parts, " ")
+        full = column("full_name")
+        blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(full), ""), True)
+        text = pc.if_else(blank, joined, full)
         at = subset.index.get_indexer(ruts)  # a hash of the few rows found, not of the school
-        found = at >= 0
-        values = out.to_numpy(copy=True)
-        values[found] = text.to_numpy(dtype=object)[at[found]]
-        return pd.Series(values, index=ruts, dtype=object)
+        return name_keys(pc.take(text, pa.array(at, mask=at < 0)))
 
     def person(self, value: str, libro_side: bool) -> _Person:
         """The Libro writes a full name; SIGE its parts: each side prefers its own."""
