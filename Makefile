@@ -48,9 +48,17 @@ run: demo
 test: setup
 	$(PY) -m pytest
 
+# PostgreSQL too, beside SQLite, in the benchmarks that take --database-url, when
+# BENCH_DATABASE_URL is given (by default the test suite's TEST_DATABASE_URL), e.g.
+# make bench BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test
+BENCH_DATABASE_URL ?= $(TEST_DATABASE_URL)
+
 bench: setup
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r bench/requirements.txt
-	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in bench/bench_*.py; do echo "== $$script"; extra=""; \
+	  if [ -n "$(BENCH_DATABASE_URL)" ] && grep -q -- "--database-url" $$script; then \
+	    extra="--database-url $(BENCH_DATABASE_URL)"; fi; \
+	  $(PY) $$script $$extra || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -338,7 +338,7 @@ def main() -> int:
     contenders = ["ours", "ours-roster", "datacompy", "duckdb"]
     with tempfile.TemporaryDirectory(prefix="bench_matching_") as tmp:
         for label, students, repeat in (("Sostenedor sintético", args.students, args.repeat),
-                                        ("Escala nacional", args.national, 2)):
+                                        ("Escala nacional", args.national, args.repeat)):
             folder = Path(tmp) / label.split()[0].lower()
             built = build(students, args.days, args.seed, folder)
             results = [run_in_subprocess(name, folder, repeat) for name in contenders]
