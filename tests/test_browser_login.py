@@ -69,6 +69,9 @@ def test_a_stolen_cookie_is_useless_after_logout(tmp_path, clock):
         [stolen] = session_cookies(page)
         page.get_by_role("button", name="Cerrar sesión").click()
         page.get_by_label("Contraseña").wait_for()
+        # The login form's fields may still be on the page from before the login while
+        # the logout is under way: the cookie's removal says the server has done it.
+        page.wait_for_function(f"!document.cookie.includes('{COOKIE}=')")
         page.context.add_cookies([{k: stolen[k] for k in ("name", "value", "domain", "path")}])
         page.reload()
         page.get_by_label("Contraseña").wait_for()
