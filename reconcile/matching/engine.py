@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from reconcile import rut as rutlib
 from reconcile.courses import sort_key as course_sort_key
-from reconcile.matching.rosters import Keys, compare_with_keys, day_numbers, member
+from reconcile.matching.rosters import Keys, compare_with_keys, day_numbers, member, take
 from reconcile.matching.rutcodes import KIND_NAMES, kinds_and_bodies
 from reconcile.matching.suggest import (
     AMBIGUOUS_COLUMNS,
@@ -149,18 +149,6 @@ def reconcile(enrolment: pd.DataFrame, marks: pd.DataFrame,
                              keys),
         ], ignore_index=True)
         course_days, wrong_course = course_days.result(), wrong_course.result()
-    return Reconciliation(course_days, missing, unknown, pairs, suggestions.ambiguous,
-                          duplicates, wrong_course)
-
-
-def _ordered_course_days(course_days: pd.DataFrame, keys: Keys | None) -> pd.DataFrame:
-    """The course-days in course order, with ``ready`` and ``reasons``."""
-    order = _course_order(course_days)
-    course_days = _with_dates(course_days.iloc[order].reset_index(drop=True))
-    if keys is None:
-        n_missing = n_unknown = np.zeros(len(course_days), dtype=np.int64)
-    else:
-        n_missing, n_unknown = keys.missing_counts[order], keys.unknown_counts[order]
     return Reconciliation(course_days, missing, unknown, pairs, suggestions.ambiguous,
                           duplicates, wrong_course)
 
@@ -340,7 +328,7 @@ def _name_duplicates(unknown: pd.DataFrame, marks: pd.DataFrame, people: People,
     u_at, m_at = u_at[other], m_at[other]
     if not len(u_at):
         return pd.DataFrame(columns=columns)
-    mates = marks["rut"].iloc[first_row]
+    mates = take(marks["rut"], first_row)
     if corrections:
         mates = pd.Series([corrections.get(r, r) for r in mates.tolist()], dtype=object)
     # Every RUT named once, in one pass over the people.
@@ -361,7 +349,9 @@ def _wrong_course(unknown: pd.DataFrame, enrolment: pd.DataFrame,
     columns = ["course", "day", "rut", "sige_course"]
     if unknown.empty:
         return pd.DataFrame(columns=columns)
-    elsewhere = enrolment[pd.Index(keys.enrolment_rut).isin(np.unique(keys.unknown_rut))]
+    rows = np.flatnonzero(pd.Index(keys.enrolment_rut).isin(np.unique(keys.unknown_rut)))
+    elsewhere = pd.DataFrame({name: take(enrolment[name], rows) for name in (
+        "course", "rut", "incorporated_on", "withdrawn_on")})
     both = unknown[["course", "day", "rut"]].merge(
         elsewhere[["course", "rut", "incorporated_on", "withdrawn_on"]].rename(
             columns={"course": "sige_course"}), on="rut")

@@ -96,6 +96,31 @@ def isin(values: pd.Series | pd.Index, wanted: list) -> np.ndarray:
 _HALVES_FROM = 200_000
 
 
+def take(values: pd.Series | pd.Index, positions: np.ndarray) -> pd.Series:
+    """``values.iloc[positions]``, as a Series with the taken index. Text backed by
+    Arrow is taken chunk by chunk: Arrow's take across a chunked column first joins
+    every chunk, a copy of the whole column (0.27 s for a 3,600,000-row column of
+    names) to pick a few thousand values."""
+    series = values.to_series(index=pd.RangeIndex(len(values))) \
+        if isinstance(values, pd.Index) else values
+    array = getattr(series.array, "_pa_array", None)
+    if not isinstance(array, pa.ChunkedArray) or array.num_chunks < 2:
+        return series.iloc[positions]
+    positions = np.asarray(positions, dtype=np.int64)
+    order = np.argsort(positions, kind="stable")
+    ordered = positions[order]
+    bounds = np.cumsum([0] + [len(chunk) for chunk in array.chunks])
+    chunk_of = np.searchsorted(bounds, ordered, side="right") - 1
+    parts = [array.chunk(k).take(pa.array(ordered[chunk_of == k] - bounds[k]))
+             for k in np.unique(chunk_of)]
+    taken = pa.concat_arrays(parts) if parts else pa.array([], type=array.type)
+    back = np.empty(len(order), dtype=np.int64)
+    back[order] = np.arange(len(order))
+    taken = taken.take(pa.array(back))  # the few values taken, back in the asked order
+    return pd.Series(pd.array(taken, dtype=series.dtype), index=series.index[positions],
+                     name=series.name)
+
+
 @dataclass(frozen=True)
 class Keys:
     """The integer codes behind a comparison, for the later stages to work on

@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 from reconcile import rut as rutlib
 from reconcile.matching.names import name_keys, name_similarities, name_similarity, name_tokens
-from reconcile.matching.rosters import isin
+from reconcile.matching.rosters import isin, take
 from reconcile.matching.rutcodes import KIND_CODES, KIND_NAMES, kinds_and_bodies
 
 PROVISIONAL = "provisional"
@@ -170,7 +170,10 @@ def _rows_of(frame: pd.DataFrame, ruts: list[str]) -> pd.DataFrame:
     over the index against a hash of the few RUTs wanted. Looking them up in the
     index would first hash every RUT of the school (pandas builds that table on
     first use: seconds at national scale)."""
-    subset = frame[isin(frame.index, ruts)]
+    positions = np.flatnonzero(isin(frame.index, ruts))
+    index = pd.Index(take(frame.index, positions), name=frame.index.name)
+    subset = pd.DataFrame({name: take(frame[name], positions).set_axis(index)
+                           for name in frame.columns}, index=index)
     return subset[~subset.index.duplicated()]
 
 
