@@ -117,3 +117,22 @@ def test_the_roster_comparison_equals_set_differences_on_large_random_rosters(se
     for (course, day), row in counts.iterrows():
         assert row["sige_enrolled"] == sum(1 for c, d, _ in expected if (c, d) == (course, day))
         assert row["libro_students"] == len({r for c, r, d in libro if (c, d) == (course, day)})
+
+
+def test_two_course_texts_that_read_as_one_course_are_ordered_by_day_then_text():
+    """'1' and '1-' have the same course keys: their course-days interleave by day, and
+    the text decides within a day (as when each course-day carried its own keys)."""
+    from datetime import date
+
+    from reconcile.matching import reconcile
+
+    rut = f"5000000-{rutlib.calc_check_digit(5000000)}"
+    days = [date(2026, 11, 3), date(2026, 11, 2)]
+    marks = pd.DataFrame({"course": ["1-", "1-", "1", "1", "110-2-A"],
+                          "rut": [rut] * 5, "day": pd.to_datetime(days * 2 + days[:1])})
+    enrolment = pd.DataFrame({"course": ["1"], "rut": [rut], "incorporated_on": [pd.NaT],
+                              "withdrawn_on": [pd.NaT]})
+    got = reconcile(enrolment, marks).course_days[["course", "day"]]
+    assert list(got.itertuples(index=False, name=None)) == [
+        ("1", date(2026, 11, 2)), ("1-", date(2026, 11, 2)),
+        ("1", date(2026, 11, 3)), ("1-", date(2026, 11, 3)), ("110-2-A", date(2026, 11, 3))]
