@@ -163,7 +163,7 @@ def write_floor(url: str) -> float:
     try:
         cursor = raw.cursor()
         ordered = f"SELECT {MARK_COLUMNS} FROM attendance_mark " \
-                  "ORDER BY course_id, student_id, day, hour"
+                  "ORDER BY course_id, day, student_id, hour"
         if backend_name(url) == "sqlite":
             rows = cursor.execute(ordered).fetchall()
             cursor.execute("DELETE FROM attendance_mark")

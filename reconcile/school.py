@@ -115,7 +115,8 @@ def month_record(session: Session, rbd: int, clock: Clock) -> MonthRecord:
     for ense, grado, letra, day in session.execute(
             select(Course.cod_ense, Course.cod_grado, Course.letra, AttendanceMark.day)
             .join(Course, Course.id == AttendanceMark.course_id)
-            .where(AttendanceMark.rbd == rbd,
+            # through the school's courses: marks are keyed by (course, day, ...)
+            .where(Course.rbd == rbd,
                    AttendanceMark.day.between(month.first_day, month.last_day)).distinct()):
         recorded.setdefault(day, set()).add(code(ense, grado, letra))
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
@@ -34,19 +36,29 @@ def db_url(request, tmp_path, monkeypatch) -> str:
         yield url
         get_engine(url).dispose()
         return
+    with postgres_schema(upgrade) as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        yield url
+
+
+@contextmanager
+def postgres_schema(migrate: Callable[[str], None]) -> Iterator[str]:
+    """A fresh schema of ``TEST_DATABASE_URL``'s database, brought up by
+    ``migrate(url)``; dropped on the way out."""
     base = os.environ["TEST_DATABASE_URL"]
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = _postgres_schema_url(base, schema)
-    upgrade(url)
-    monkeypatch.setenv("DATABASE_URL", url)
-    yield url
-    get_engine(url).dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        migrate(url)
+        yield url
+    finally:
+        get_engine(url).dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -37,7 +37,8 @@ RBD = 24875
 def deciding(session, rut: str, day: date) -> bool | None:
     """The mark that counts for the subsidy: the 2nd hour when hours are given."""
     marks = dict(session.execute(
-        select(AttendanceMark.hour, AttendanceMark.present).join(Student)
+        select(AttendanceMark.hour, AttendanceMark.present)
+        .join(Student, Student.id == AttendanceMark.student_id)
         .where(Student.rut == rut, AttendanceMark.day == day)).all())
     if not marks:
         return None

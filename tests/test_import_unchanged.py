@@ -33,7 +33,8 @@ def counts(summary) -> tuple[int, int, int, int]:
 
 def first_hour(url: str) -> bool | None:
     with transaction(url) as s:
-        return s.scalar(select(AttendanceMark.present).join(Student).where(
+        return s.scalar(select(AttendanceMark.present).join(
+            Student, Student.id == AttendanceMark.student_id).where(
             Student.rut == MARTINA, AttendanceMark.day == DAY,
             AttendanceMark.hour == FIRST_HOUR))
 

@@ -13,6 +13,11 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 _HOURS = 1024  # packing base for class hours (they are 0..20)
+# A school's marks in a date range, through its courses: the marks' unique key leads
+# with (course, day), so each course is one range of that index (marks keep no
+# index of their own by school: one fewer to maintain on every bulk insert).
+_OF_SCHOOL = ("course_id IN (SELECT id FROM course WHERE rbd = {mark}) "
+              "AND day BETWEEN {mark} AND {mark}")
 ID, COURSE, STUDENT, DAY, HOUR, PRESENT = range(6)  # the columns of ``mark_rows``
 
 
@@ -26,7 +31,7 @@ def mark_rows(session: Session, rbd: int, first: date, last: date) -> np.ndarray
     else:
         ordinal, present, mark = "(day - DATE '0001-01-01') + 1", "present::int", "%s"
     sql = (f"SELECT id, course_id, student_id, (({ordinal}) * {_HOURS} + hour) * 2 + {present} "
-           f"FROM attendance_mark WHERE rbd = {mark} AND day BETWEEN {mark} AND {mark}")
+           f"FROM attendance_mark WHERE {_OF_SCHOOL.format(mark=mark)}")
     params = (rbd, first.isoformat(), last.isoformat()) if dialect == "sqlite" \
         else (rbd, first, last)
     rows = _fetch(connection, sql, params)
@@ -55,7 +60,7 @@ def course_day_tallies(session: Session, rbd: int, first: date, last: date) -> n
         ordinal, mark, params = "(day - DATE '0001-01-01') + 1", "%s", (rbd, first, last)
     batch = "COALESCE(import_batch_id, -1)"
     sql = (f"SELECT course_id, {ordinal}, COUNT(*), MIN({batch}), MAX({batch}) "
-           f"FROM attendance_mark WHERE rbd = {mark} AND day BETWEEN {mark} AND {mark} "
+           f"FROM attendance_mark WHERE {_OF_SCHOOL.format(mark=mark)} "
            "GROUP BY course_id, day")
     rows = _fetch(connection, sql, params)
     return np.asarray(rows, dtype=np.int64).reshape(-1, 5)

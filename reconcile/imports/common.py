@@ -13,6 +13,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from reconcile.auth import AuthUser, authorize
+from reconcile.db.copy_binary import HEADER, TRAILER, binary_rows
 from reconcile.db.models import AuditLog, ImportBatch
 from reconcile.errors import PermissionDenied, UserError
 from reconcile.es_cl import numero
@@ -199,8 +200,10 @@ def insert_rows(session: Session, table, columns: dict[str, object], *,
                 progress: ProgressCallback | None = None, label: str = "Guardando",
                 chunk: int | None = None) -> int:
     """Insert many rows straight through the driver, inside the session's transaction:
-    COPY on PostgreSQL, ``executemany`` over tuples on SQLite. ``columns`` maps each
-    column to its values (array, Series or list) or to one value for every row. Each
+    COPY on PostgreSQL (binary rows built column-wise when every value is a number,
+    date or flag, see ``copy_binary``), ``executemany`` over tuples on SQLite.
+    ``columns`` maps each column to its values (array, Series or list) or to one
+    value for every row. Each
     value goes through the column type's own bind processing, once per distinct
     value, so rows are stored exactly as SQLAlchemy would store them, without its
     per-row cost. Reports ``progress`` after each chunk (about ten per insert);
@@ -211,15 +214,26 @@ def insert_rows(session: Session, table, columns: dict[str, object], *,
         return 0
     connection = session.connection()
     dialect = connection.dialect
-    processed = [_bind_values(values, table.c[name].type.dialect_impl(dialect)
-                              .bind_processor(dialect), count)
-                 for name, values in columns.items()]
-    rows = list(zip(*processed))
+    processors = {name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                  for name in columns}
     names = ", ".join(columns)
     # about ten progress reports per insert, in chunks of 1,000 to 20,000 rows
     chunk = chunk or min(20_000, max(1_000, -(-count // 10)))
     raw = connection.connection.dbapi_connection
     report = progress or (lambda fraction, text: None)
+    binary = binary_rows(table, columns, count) if dialect.name == "postgresql" else None
+    if binary is not None:  # numbers, dates and flags, none missing: whole rows at once
+        with raw.cursor() as cursor, cursor.copy(
+                f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.write(HEADER)
+            for start in range(0, count, chunk):
+                copy.write(binary[start:start + chunk].tobytes())
+                report(min(start + chunk, count) / count, label)
+            copy.write(TRAILER)
+        return count
+    processed = [_bind_values(values, processors[name], count)
+                 for name, values in columns.items()]
+    rows = list(zip(*processed))
     if dialect.name == "postgresql":
         with raw.cursor() as cursor, cursor.copy(
                 f"COPY {table.name} ({names}) FROM STDIN") as copy:
@@ -271,18 +285,31 @@ def _bind_values(values: object, processor, count: int):
 
 
 def update_rows(session: Session, table, columns: list[str], rows: list[tuple]) -> None:
-    """``UPDATE table SET columns = … WHERE id = …`` for many ``(id, *values)`` rows in
-    one driver ``executemany``, values bound by the column types (as ``insert_rows``)."""
+    """``UPDATE table SET columns = … WHERE id = …`` for many ``(id, *values)`` rows,
+    values bound by the column types (as ``insert_rows``): on PostgreSQL one statement
+    over arrays of ids and values (a first Libro import renames a whole school's
+    students: one round trip per row cost more than the update), elsewhere one
+    driver ``executemany``."""
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
     processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
                   for name in columns]
+    bound = [(key, *(p(v) if p is not None and v is not None else v
+                     for p, v in zip(processors, values)))
+             for key, *values in rows]
+    if dialect.name == "postgresql":
+        types = [table.c.id.type.compile(dialect=dialect),
+                 *(table.c[name].type.compile(dialect=dialect) for name in columns)]
+        arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+        assignments = ", ".join(f"{name} = v.{name}" for name in columns)
+        connection.exec_driver_sql(
+            f"UPDATE {table.name} SET {assignments} FROM unnest({arrays}) "
+            f"AS v(id, {', '.join(columns)}) WHERE {table.name}.id = v.id",
+            tuple(list(values) for values in zip(*bound)))
+        return
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     assignments = ", ".join(f"{name} = {mark}" for name in columns)
-    params = [tuple(p(v) if p is not None and v is not None else v
-                    for p, v in zip(processors, values)) + (key,)
-              for key, *values in rows]
     connection.exec_driver_sql(f"UPDATE {table.name} SET {assignments} WHERE id = {mark}",
-                               params)
+                               [(*values, key) for key, *values in bound])

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from reconcile import settings
 from reconcile.auth import AuthUser
 from reconcile.clock import Clock, default_clock
+from reconcile.collector import collector_paused
 from reconcile.corrections import active_corrections
 from reconcile.db.marks import course_day_tallies, dates, mark_rows
 from reconcile.db.models import (
@@ -60,13 +61,14 @@ from reconcile.loaders.libro import read_libro
 from reconcile.loaders.progress import Progress, ProgressCallback
 from reconcile.loaders.values import group_codes
 from reconcile.sync import states
-from reconcile.sync.payload import deciding_rows, payload_hash
+from reconcile.sync.payload import deciding_rows, payload_hashes
 
 _READING = 0.35  # share of the progress bar for reading and validating the file
 _COURSE_DAY_COLUMNS = ["rbd", "course_id", "day", "payload_hash", "state", "cause", "updated_at"]
 _DELETE_CHUNK = 5000
 
 
+@collector_paused()  # cells, rows and dicts by the thousand: see reconcile.collector
 def import_libro(session: Session, source: Source, *, filename: str | None = None,
                  user: AuthUser | None = None, clock: Clock | None = None,
                  rbd: int | None = None,
@@ -244,8 +246,8 @@ def _marks(session: Session, file: _Marks, rbd: int, batch_id: int, progress: Pr
     seen[position[matched]] = True
     to_remove = stored[~seen, 0].tolist()
     adding = np.flatnonzero(new)
-    # in the order of the unique index (course, student, day, hour): cheaper B-tree inserts
-    adding = adding[np.lexsort((file.hour[adding], file.day[adding], file.student[adding],
+    # in the order of the unique index (course, day, student, hour): cheaper B-tree inserts
+    adding = adding[np.lexsort((file.hour[adding], file.student[adding], file.day[adding],
                                 file.course[adding]))]
     progress(0.0, "Guardando marcas")
     insert_rows(session, table, {
@@ -305,14 +307,16 @@ def _deciding_hashes(file: _Marks, corrections: dict[str, str]) -> dict[tuple[in
     definition in ``reconcile.sync.payload``: deciding marks, corrections applied),
     in (course, date) order."""
     deciding = deciding_rows([file.course, file.day, file.rut_codes], file.hour)
+    if not len(deciding):
+        return {}
     course, day = file.course[deciding], file.day[deciding]
-    pairs = list(zip(file.ruts[file.rut_codes[deciding]].tolist(),
-                     file.present[deciding].tolist()))
-    bounds = np.flatnonzero((np.diff(course) != 0) | (np.diff(day) != 0)) + 1
-    starts = [0, *bounds.tolist()]
-    ends = [*bounds.tolist(), len(pairs)]
-    return {(int(course[start]), int(day[start])): payload_hash(pairs[start:end], corrections)
-            for start, end in zip(starts, ends)}
+    starts = np.zeros(len(deciding), dtype=bool)
+    starts[0] = True
+    starts[1:] = (np.diff(course) != 0) | (np.diff(day) != 0)
+    hashes = payload_hashes(np.cumsum(starts) - 1, file.ruts, file.rut_codes[deciding],
+                            file.present[deciding], corrections)
+    return {(int(course[start]), int(day[start])): digest
+            for start, digest in zip(np.flatnonzero(starts).tolist(), hashes, strict=True)}
 
 
 def _code(session: Session, course_id: int) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from reconcile import settings
 from reconcile.auth import AuthUser
 from reconcile.clock import Clock, default_clock
+from reconcile.collector import collector_paused
 from reconcile.db.models import Course, Enrolment, Establishment, Student
 from reconcile.errors import UserError
 from reconcile.imports.common import (
@@ -41,6 +42,7 @@ _STUDENT_FIELDS = ["run", "dv", "kind", "nombres", "ape_paterno", "ape_materno",
                    "gender"]
 
 
+@collector_paused()  # cells, rows and dicts by the thousand: see reconcile.collector
 def import_sige(session: Session, source: Source, *, filename: str | None = None,
                 user: AuthUser | None = None, clock: Clock | None = None,
                 progress: ProgressCallback | None = None, allow_removals: bool = False,

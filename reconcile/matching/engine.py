@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from reconcile import rut as rutlib
 from reconcile.courses import sort_key as course_sort_key
+from reconcile.collector import collector_paused
 from reconcile.matching.rosters import Keys, compare_with_keys, day_numbers, member, take
 from reconcile.matching.rutcodes import KIND_NAMES, kinds_and_bodies
 from reconcile.matching.suggest import (
@@ -107,6 +108,7 @@ def _lists(frame: pd.DataFrame, column: str) -> dict[tuple, list[str]]:
     return {key: sorted(values.tolist()) for key, values in grouped}
 
 
+@collector_paused()  # many small objects, none in cycles: see reconcile.collector
 def reconcile(enrolment: pd.DataFrame, marks: pd.DataFrame,
               people: pd.DataFrame | None = None, *,
               corrections: Mapping[str, str] | None = None,
