@@ -118,7 +118,8 @@ class Student(Base):
     __table_args__ = (UniqueConstraint("rbd", "rut"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"), index=True)
+    # indexed by the (rbd, rut) unique key, which leads with it
+    rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"))
     rut: Mapped[str] = mapped_column(String(40))  # canonical BODY-DV (wrong digit kept)
     run: Mapped[int | None] = mapped_column(BigInteger)  # body; None when unparseable
     dv: Mapped[str | None] = mapped_column(String(1))
@@ -153,13 +154,16 @@ class Enrolment(Base):
     __tablename__ = "enrolment"
     __table_args__ = (UniqueConstraint("course_id", "student_id"),)
 
+    # As for marks, rbd and the batch are plain columns (course_id already ties the
+    # enrolment to its school; the batch is bookkeeping): two key checks fewer per row.
+    # course_id is indexed by the (course_id, student_id) unique key, which leads with it.
     id: Mapped[int] = mapped_column(primary_key=True)
-    rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"), index=True)
-    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    rbd: Mapped[int] = mapped_column(Integer, index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
     student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
     incorporated_on: Mapped[date | None] = mapped_column(Date)
     withdrawn_on: Mapped[date | None] = mapped_column(Date)  # not enrolled from this date on
-    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    import_batch_id: Mapped[int | None] = mapped_column(Integer)
 
     course: Mapped[Course] = relationship()
     student: Mapped[Student] = relationship()
