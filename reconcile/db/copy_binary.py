@@ -41,13 +41,13 @@ def binary_rows(table, columns: dict[str, object], count: int) -> np.ndarray | N
                  else _numbers(values, count, np.dtype(wire)))
         if array is None:
             return None
-        fields.append((name, np.dtype(wire), array))
+        fields.append((np.dtype(wire), array))
     layout = [("fields", ">i2")]
-    for n, (_, wire, _) in enumerate(fields):
+    for n, (wire, _) in enumerate(fields):
         layout += [(f"length{n}", ">i4"), (f"value{n}", wire)]
     rows = np.empty(count, dtype=np.dtype(layout))  # packed: no padding between fields
     rows["fields"] = len(fields)
-    for n, (_, wire, array) in enumerate(fields):
+    for n, (wire, array) in enumerate(fields):
         rows[f"length{n}"] = wire.itemsize
         rows[f"value{n}"] = array
     return rows

@@ -203,10 +203,9 @@ def insert_rows(session: Session, table, columns: dict[str, object], *,
     COPY on PostgreSQL (binary rows built column-wise when every value is a number,
     date or flag, see ``copy_binary``), ``executemany`` over tuples on SQLite.
     ``columns`` maps each column to its values (array, Series or list) or to one
-    value for every row. Each
-    value goes through the column type's own bind processing, once per distinct
-    value, so rows are stored exactly as SQLAlchemy would store them, without its
-    per-row cost. Reports ``progress`` after each chunk (about ten per insert);
+    value for every row. Each value goes through the column type's own bind
+    processing, once per distinct value, so rows are stored exactly as SQLAlchemy
+    would store them, without its per-row cost. Reports ``progress`` after each chunk (about ten per insert);
     returns the rows inserted."""
     lengths = {len(v) for v in columns.values() if _is_column(v)}
     count = lengths.pop() if lengths else 0

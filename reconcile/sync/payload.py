@@ -79,15 +79,24 @@ class CoursePayload:
         >>> CoursePayload(('12531909-2',), ('12667869-K',)).hash[:12]
         'dff85557d2dd'
         """
-        lines = sorted([f"{rut}:1" for rut in self.presentes]
-                       + [f"{rut}:0" for rut in self.ausentes])
-        return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+        return _digest(sorted([_line(rut, True) for rut in self.presentes]
+                              + [_line(rut, False) for rut in self.ausentes]))
 
     def runs(self) -> tuple[tuple[Run, ...], tuple[Run, ...]]:
         """Presentes and Ausentes as SIGE RUNs. A RUT that cannot be written as a
         RUN at all (no number) cannot be sent; SIGE will then report the enrolled
         child as missing, which the reconciliation already showed (Caso 1)."""
         return _runs(self.presentes), _runs(self.ausentes)
+
+
+def _line(rut: str, present: bool) -> str:
+    """One child's line in the hashed text of a course-day: ``RUT:1`` or ``RUT:0``."""
+    return f"{rut}:{int(present)}"
+
+
+def _digest(lines: list[str]) -> str:
+    """The hash of a course-day's lines, already sorted."""
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 def _runs(ruts: Iterable[str]) -> tuple[Run, ...]:
@@ -154,14 +163,15 @@ def payload_hashes(groups: np.ndarray, ruts: np.ndarray, rut_codes: np.ndarray,
     np.logical_or.at(marked, where, np.asarray(present, dtype=bool))
     group, rut = keys // len(fixed), keys % len(fixed)
     # Every possible line ('RUT:1' / 'RUT:0') ranked as Python sorts the strings.
-    lines = np.asarray([f"{r}:{p}" for r in fixed.tolist() for p in (0, 1)], dtype=object)
+    lines = np.asarray([_line(r, p) for r in fixed.tolist() for p in (False, True)],
+                       dtype=object)
     rank = np.empty(len(lines), dtype=np.int64)
     rank[np.argsort(lines, kind="stable")] = np.arange(len(lines))
     line = rut * 2 + marked
     order = np.lexsort((rank[line], group))
     texts = lines[line[order]].tolist()
     bounds = np.flatnonzero(np.diff(group[order])) + 1
-    return [hashlib.sha256("\n".join(texts[a:b]).encode()).hexdigest()
+    return [_digest(texts[a:b])
             for a, b in zip([0, *bounds.tolist()], [*bounds.tolist(), len(texts)])]
 
 
