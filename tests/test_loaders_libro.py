@@ -109,6 +109,17 @@ def test_missing_columns_are_named(tmp_path):
     assert [e.column for e in libro.errors] == ["Curso"]
 
 
+def test_a_row_with_more_columns_names_its_line_in_spanish(tmp_path):
+    path = write(tmp_path, ["RBD;RUT;Curso;Fecha;Asistencia",
+                            f"{RBD};23511402-K;1° Básico A;02-11-2026;P",
+                            f"{RBD};23511402-K;1° Básico A;03-11-2026;P;x;y"])
+    libro = read_libro(path, CATALOG)
+    assert libro.frame.empty
+    message = str(libro.errors[0])
+    assert "la línea 3 tiene 7, se esperaban 5" in message
+    assert "Error" not in message and "tokenizing" not in message
+
+
 def test_a_school_without_nomina_is_named(tmp_path):
     path = write(tmp_path, ["RBD;RUT;Curso;Fecha;Asistencia",
                             "99999;23511402-K;1° Básico A;02-11-2026;P"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,5 +202,18 @@ def _read_csv_body(spec: dict, header_index: int) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
     except pd.errors.ParserError as problem:
-        raise SourceProblem(file_error(spec["name"], "el archivo CSV tiene filas con más "
-                                       f"columnas que el encabezado ({problem})")) from None
+        raise SourceProblem(file_error(spec["name"], _too_many_fields(str(problem)))) from None
+
+
+def _too_many_fields(problem: str) -> str:
+    """pandas' tokenizer message in Spanish (its line number is the file's own line).
+
+    >>> _too_many_fields('Error tokenizing data. C error: Expected 7 fields in line 43, saw 10')
+    'el archivo CSV tiene filas con más columnas que el encabezado: la línea 43 tiene 10, se esperaban 7'
+    """
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", problem)
+    text = "el archivo CSV tiene filas con más columnas que el encabezado"
+    if found is None:
+        return text
+    expected, line, seen = (int(g) for g in found.groups())
+    return f"{text}: la línea {line} tiene {seen}, se esperaban {expected}"
