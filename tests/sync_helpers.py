@@ -135,13 +135,41 @@ def configure(url: str, values: dict[str, object], rbd: int | None = None) -> No
 
 class SlowEmulator(Emulator):
     """The emulator behind a slow network: every SOAP call takes ``latency`` seconds
-    before SIGE sees it (so a test can stop a worker while its calls are in flight)."""
+    before SIGE sees it (so a test can stop a worker while its calls are in flight).
+    ``hold()`` keeps the calls that arrive from then on waiting until ``let_go()``:
+    a caller counted in ``held_calls`` is certainly in the middle of a call."""
 
     latency = 0.0
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self._gate = threading.Event()
+        self._gate.set()
+        self._held = 0
+        self._count = threading.Lock()
+
+    @property
+    def held_calls(self) -> int:
+        with self._count:
+            return self._held
+
+    def hold(self) -> None:
+        self._gate.clear()
+
+    def let_go(self) -> None:
+        self._gate.set()
 
     def handle(self, path: str, soap_action: str | None, body: bytes):  # noqa: ANN201
         if self.latency:
             time.sleep(self.latency)
+        if not self._gate.is_set():
+            with self._count:
+                self._held += 1
+            try:
+                self._gate.wait(timeout=120)
+            finally:
+                with self._count:
+                    self._held -= 1
         return super().handle(path, soap_action, body)
 
 

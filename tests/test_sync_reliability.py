@@ -115,16 +115,20 @@ def test_thirty_percent_of_sige_calls_faulted(small, tmp_path, caplog):
 
 @pytest.mark.slow
 def test_a_worker_killed_mid_run_is_taken_over(small, tmp_path):
-    # each call takes 0.3 s: the worker dies with calls in flight, holding leases
+    # after three sends SIGE holds every call that comes: the worker dies with a call
+    # in flight, holding its lease (killed between two calls it would hold none)
     with emulator_for(small, tmp_path, delay=1.5, latency=0.3) as sige:
         ready, forced = queue_everything(small)
         first = worker_process(small.url)
         try:
             wait_for_line(first, "Trabajador iniciado")
             wait_until(lambda: len(sige.emulator.sends()) >= 3, what="tres envíos recibidos")
+            sige.emulator.hold()
+            wait_until(lambda: sige.emulator.held_calls > 0, what="una llamada en curso")
         finally:
             first.send_signal(signal.SIGKILL)
             first.communicate(timeout=15)
+            sige.emulator.let_go()
         assert first.returncode == -signal.SIGKILL
         left = [j for j in all_jobs(small.url) if j.state != jobs.TERMINADO]
         assert left, "the worker died with work to do"
