@@ -88,22 +88,54 @@ def test_the_roster_comparison_equals_set_differences_on_large_random_rosters(se
     """Thousands of keys: the sorted search runs over many course-days and RUTs,
     with repeated marks, students of several courses and withdrawals."""
     rng = np.random.default_rng(seed)
+    days = pd.to_datetime(["2026-11-02", "2026-11-03", "2026-11-05"])
+    enrolment, students = _random_enrolment(rng, _COURSES)
+    enrolment.loc[rng.random(2500) < 0.05, "withdrawn_on"] = days[1]
+    marks = pd.DataFrame({"course": rng.choice(_COURSES, 9000),
+                          "rut": rng.choice(students, 9000), "day": rng.choice(days, 9000)})
+    _assert_set_differences(enrolment, marks)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_one_worked_day_per_course_equals_set_differences_too(seed):
+    """A day's check (each course worked on one day, some courses on none): the
+    enrolment is not repeated over days, and the date rule still applies."""
+    rng = np.random.default_rng(seed)
+    days = pd.to_datetime(["2026-11-02", "2026-11-03"])
+    enrolment, students = _random_enrolment(rng, _COURSES)
+    enrolment.loc[rng.random(2500) < 0.05, "withdrawn_on"] = days[1]
+    enrolment.loc[rng.random(2500) < 0.05, "incorporated_on"] = days[1]
+    day_of = dict(zip(_COURSES[:6], rng.choice(days, 6), strict=True))  # two courses unworked
+    course = rng.choice(_COURSES[:6], 9000)
+    marks = pd.DataFrame({"course": course, "rut": rng.choice(students, 9000),
+                          "day": [day_of[c] for c in course]})
+    _assert_set_differences(enrolment, marks)
+    everyone = enrolment[enrolment["course"].isin(_COURSES[:6])]
+    _assert_set_differences(everyone.assign(incorporated_on=pd.NaT, withdrawn_on=pd.NaT), marks)
+
+
+_COURSES = [f"110-{g}-{letter}" for g in range(1, 5) for letter in "AB"]
+
+
+def _random_enrolment(rng: np.random.Generator, courses: list[str]
+                      ) -> tuple[pd.DataFrame, list[str]]:
     students = [f"{b}-{rutlib.calc_check_digit(b)}" for b in rng.choice(
         np.arange(5_000_000, 6_000_000), 3000, replace=False).tolist()]
-    courses = [f"110-{g}-{letter}" for g in range(1, 5) for letter in "AB"]
-    days = pd.to_datetime(["2026-11-02", "2026-11-03", "2026-11-05"])
     enrolment = pd.DataFrame({
         "course": rng.choice(courses, 2500), "rut": students[:2500],
         "incorporated_on": pd.NaT, "withdrawn_on": pd.NaT})
-    enrolment.loc[rng.random(2500) < 0.05, "withdrawn_on"] = days[1]
-    marks = pd.DataFrame({"course": rng.choice(courses, 9000),
-                          "rut": rng.choice(students, 9000), "day": rng.choice(days, 9000)})
-    result = compare_rosters(enrolment, marks)
+    return enrolment, students
 
+
+def _assert_set_differences(enrolment: pd.DataFrame, marks: pd.DataFrame) -> None:
+    """Missing, unknown and the per course-day counts are those of plain sets."""
+    result = compare_rosters(enrolment, marks)
+    days = sorted(set(marks["day"]))
     libro = set(marks.itertuples(index=False, name=None))
     worked = set(zip(marks["course"], marks["day"], strict=True))
     expected = {(e.course, day, e.rut) for e in enrolment.itertuples() for day in days
                 if (e.course, day) in worked
+                and (pd.isna(e.incorporated_on) or e.incorporated_on <= day)
                 and (pd.isna(e.withdrawn_on) or day < e.withdrawn_on)}
     as_set = {(c, r, d) for c, d, r in expected}
     missing = {(c, pd.Timestamp(d), r) for c, d, r in

@@ -223,28 +223,25 @@ def _compare(enrolment: pd.DataFrame, marks: pd.DataFrame,
 
     lib_keys_all = cd_of_mark * n_ruts + m_rut
     course_day_keys = _distinct(cd_of_mark, len(courses) * span)  # grouped by course, then day
-    n_cd = len(course_day_keys)
 
     # Expected: each enrolment repeated over its course's worked days (none for a
     # course without Libro records), then the SIGE date rule.
-    cd_course = course_day_keys // span
-    days_per_course = np.bincount(cd_course, minlength=len(courses))
-    first_cd_of_course = np.concatenate(([0], np.cumsum(days_per_course)[:-1]))
-    repeats = days_per_course[e_course]
-    e_rows = np.flatnonzero(repeats)
-    repeats = repeats[e_rows]
-    total = int(repeats.sum())
-    row_of = np.repeat(e_rows, repeats)
-    offset_in_group = np.arange(total) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-    exp_cd = course_day_keys[first_cd_of_course[e_course[row_of]] + offset_in_group]
-    exp_day = exp_cd % span + first_day
-    enrolled = np.ones(total, dtype=bool)
+    row_of, exp_cd = _enrolment_grid(course_day_keys, span, len(courses), e_course)
+
+    def taken(values: np.ndarray) -> np.ndarray:  # the rows of the grid
+        return values if row_of is None else values[row_of]
+
+    enrolled = None
     for column, no_date, compare in (("incorporated_on", _NEVER_BEFORE, np.less_equal),
                                      ("withdrawn_on", _NEVER_AFTER, np.greater)):
         if enrolment[column].notna().any():
-            enrolled &= compare(day_numbers(enrolment[column], no_date)[row_of], exp_day)
-    exp_cd, row_of = exp_cd[enrolled], row_of[enrolled]
-    exp_keys = exp_cd * n_ruts + e_rut[row_of]
+            kept = compare(taken(day_numbers(enrolment[column], no_date)),
+                           exp_cd % span + first_day)
+            enrolled = kept if enrolled is None else enrolled & kept
+    exp_rut = taken(e_rut)
+    if enrolled is not None:
+        exp_cd, exp_rut = exp_cd[enrolled], exp_rut[enrolled]
+    exp_keys = exp_cd * n_ruts + exp_rut
 
     compared = _memberships(lib_keys_all, exp_keys, pool)
     # Keys sort by course-day first: per course-day counts are where each
@@ -287,6 +284,32 @@ def _compare(enrolment: pd.DataFrame, marks: pd.DataFrame,
                     _sorted(missing, ["course", "day", "rut"]),
                     unknown,
                     _sorted(merged, ["course", "day", "rut", "source_rut"])), keys)
+
+
+def _enrolment_grid(course_day_keys: np.ndarray, span: int, n_courses: int,
+                    e_course: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """Each enrolment row once per worked day of its course: (rows, course-day
+    keys), grouped by row; rows None when that is every row once, in order. One
+    worked day per course (a day's check) needs no repeating."""
+    cd_course = course_day_keys // span
+    days_per_course = np.bincount(cd_course, minlength=n_courses)
+    if days_per_course.max(initial=0) <= 1:
+        key_of_course = np.full(n_courses, -1, dtype=np.int64)
+        key_of_course[cd_course] = course_day_keys
+        exp_cd = key_of_course[e_course]
+        worked = exp_cd >= 0
+        if worked.all():
+            return None, exp_cd
+        row_of = np.flatnonzero(worked)
+        return row_of, exp_cd[row_of]
+    first_cd_of_course = np.concatenate(([0], np.cumsum(days_per_course)[:-1]))
+    repeats = days_per_course[e_course]
+    e_rows = np.flatnonzero(repeats)
+    repeats = repeats[e_rows]
+    total = int(repeats.sum())
+    row_of = np.repeat(e_rows, repeats)
+    offset_in_group = np.arange(total) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    return row_of, course_day_keys[first_cd_of_course[e_course[row_of]] + offset_in_group]
 
 
 @dataclass(frozen=True)
