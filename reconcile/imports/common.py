@@ -205,16 +205,14 @@ def insert_rows(session: Session, table, columns: dict[str, object], *,
     ``columns`` maps each column to its values (array, Series or list) or to one
     value for every row. Each value goes through the column type's own bind
     processing, once per distinct value, so rows are stored exactly as SQLAlchemy
-    would store them, without its per-row cost. Reports ``progress`` after each chunk (about ten per insert);
-    returns the rows inserted."""
+    would store them, without its per-row cost. Reports ``progress`` after each
+    chunk (about ten per insert); returns the rows inserted."""
     lengths = {len(v) for v in columns.values() if _is_column(v)}
     count = lengths.pop() if lengths else 0
     if not count:
         return 0
     connection = session.connection()
     dialect = connection.dialect
-    processors = {name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-                  for name in columns}
     names = ", ".join(columns)
     # about ten progress reports per insert, in chunks of 1,000 to 20,000 rows
     chunk = chunk or min(20_000, max(1_000, -(-count // 10)))
@@ -230,7 +228,8 @@ def insert_rows(session: Session, table, columns: dict[str, object], *,
                 report(min(start + chunk, count) / count, label)
             copy.write(TRAILER)
         return count
-    processed = [_bind_values(values, processors[name], count)
+    processed = [_bind_values(values, table.c[name].type.dialect_impl(dialect)
+                              .bind_processor(dialect), count)
                  for name, values in columns.items()]
     rows = list(zip(*processed))
     if dialect.name == "postgresql":
