@@ -306,6 +306,9 @@ class RutCorrection(Base):
     approved_at: Mapped[datetime] = mapped_column(AwareDateTime())
     revoked_by: Mapped[str | None] = mapped_column(String(100))
     revoked_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    # Closed by itself when a later nómina or Libro made it unnecessary (why: resolved_reason).
+    resolved_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    resolved_reason: Mapped[str | None] = mapped_column(String(40))
 
 
 class User(Base):
@@ -314,6 +317,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
     display_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))  # digest and alerts go here
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(300))
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -375,6 +379,62 @@ class Setting(Base):
     rbd: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(AwareDateTime())
+
+
+class AutopilotRun(Base):
+    """One envío automático of a school on one date (``kind`` auto: at the school's hour;
+    manual: asked for now). Claimed in the transaction that queues its jobs: the unique
+    key makes a second worker, a restart or a crash unable to make two runs or half one."""
+
+    __tablename__ = "autopilot_run"
+    __table_args__ = (UniqueConstraint("rbd", "run_date", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"))
+    run_date: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(10))
+    started_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    requested_by: Mapped[str | None] = mapped_column(String(100))
+    queued: Mapped[int] = mapped_column(Integer, default=0)
+    held: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SchoolRisk(Base):
+    """The close-risk level last seen for a school: an alert goes when it turns."""
+
+    __tablename__ = "school_risk"
+
+    rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"), primary_key=True)
+    level: Mapped[str] = mapped_column(String(10))
+    changed_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    checked_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class OutboxMessage(Base):
+    """A mail to deliver (digest, alert, test). Marked sent only after the server (or
+    the .eml folder) accepted it; ``dedupe_key`` makes a coalesced alert unique."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_due", "sent_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rbd: Mapped[int | None] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    recipients: Mapped[list[Any]] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    delivered_to: Mapped[str | None] = mapped_column(String(300))  # the server or .eml file
 
 
 class AuditLog(Base):
