@@ -106,6 +106,53 @@ def _hh_mm(value: str) -> str:
         raise ValueError("debe ser una hora HH:MM, p. ej. 17:00") from None
 
 
+def _choice(*options: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        text = value.strip().lower()
+        if text not in options:
+            raise ValueError(f"debe ser una de: {', '.join(options)}")
+        return text
+    return check
+
+
+def _host(value: str) -> str:
+    """A server's name or IP address, without scheme or port; empty: no server."""
+    text = value.strip().lower()
+    if not text:
+        return ""
+    if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*",
+                        text) or len(text) > 253:
+        raise ValueError("debe ser el nombre o la IP del servidor, sin http:// ni puerto, "
+                         "p. ej. smtp.colegio.cl")
+    return text
+
+
+def _password(value: str) -> str:
+    """Mail passwords may hold spaces (app passwords are often shown in groups)."""
+    text = value.strip()
+    if not text:
+        raise ValueError("no puede estar vacía")
+    if len(text) > MAX_SECRET_LENGTH:
+        raise ValueError(f"es demasiado larga (más de {MAX_SECRET_LENGTH} caracteres)")
+    if not text.isprintable():
+        raise ValueError("no puede contener caracteres de control")
+    return text
+
+
+def _user_name(value: str) -> str:
+    text = value.strip()
+    if not text or len(text) > MAX_SECRET_LENGTH or any(
+            char.isspace() or not char.isprintable() for char in text):
+        raise ValueError("debe ser el usuario de la cuenta de correo, sin espacios")
+    return text
+
+
+def _sender(value: str) -> str:
+    from reconcile.notify.addresses import sender
+
+    return sender(value)
+
+
 def _close_of(month: Month) -> Callable[[str], str]:
     """The close of ``month``: an ISO date-time inside the next month (otherwise two
     months, or none, would be open at once: SIGE's month must follow the calendar)."""
@@ -189,6 +236,18 @@ KEYS: dict[str, Key] = {k.name: k for k in [
         help="Confianza mínima para sugerir un par provisorio-definitivo"),
     Key("auth.max_failed_logins", "5", _integer(3, 50), help="Intentos fallidos antes del bloqueo"),
     Key("auth.lockout_minutes", "15", _integer(1, 1440), help="Minutos de bloqueo"),
+    Key("app.base_url", "http://127.0.0.1:8501", _url,
+        help="Dirección del panel (el enlace de los correos)"),
+    Key("mail.smtp_host", None, _host,
+        help="Servidor de correo (SMTP); sin él, los correos quedan como archivos .eml"),
+    Key("mail.smtp_port", "587", _integer(1, 65535), help="Puerto del servidor de correo"),
+    Key("mail.smtp_security", "starttls", _choice("none", "starttls", "ssl"),
+        help="Conexión segura: starttls (puerto 587), ssl (465) o none"),
+    Key("mail.smtp_user", None, _user_name, help="Usuario de la cuenta de correo"),
+    Key("mail.smtp_password", None, _password, secret=True,
+        help="Contraseña de la cuenta de correo"),
+    Key("mail.from", "Asistencia SIGE <asistencia-sige@localhost>", _sender,
+        help="Remitente de los correos"),
 ]}
 CLOSE_PREFIX = "calendar.close."
 
