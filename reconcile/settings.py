@@ -115,6 +115,24 @@ def _choice(*options: str) -> Callable[[str], str]:
     return check
 
 
+def _yes_no(value: str) -> str:
+    """On or off, stored as «si» / «no» (true/false, 1/0 accepted)."""
+    text = value.strip().lower()
+    if text in ("si", "sí", "true", "1", "on"):
+        return "si"
+    if text in ("no", "false", "0", "off"):
+        return "no"
+    raise ValueError("debe ser «si» o «no»")
+
+
+def _login_name(value: str) -> str:
+    text = value.strip()
+    if not re.fullmatch(r"[a-z0-9._-]{3,50}", text):
+        raise ValueError("debe ser un nombre de usuario (3 a 50 letras minúsculas, dígitos, "
+                         "punto, guion o guion bajo)")
+    return text
+
+
 def _host(value: str) -> str:
     """A server's name or IP address, without scheme or port; empty: no server."""
     text = value.strip().lower()
@@ -248,6 +266,17 @@ KEYS: dict[str, Key] = {k.name: k for k in [
         help="Contraseña de la cuenta de correo"),
     Key("mail.from", "Asistencia SIGE <asistencia-sige@localhost>", _sender,
         help="Remitente de los correos"),
+    Key("autopilot.enabled", "no", _yes_no, per_school=True,
+        help="Envío automático: cada día trabajado, a su hora, lo listo se envía a SIGE"),
+    Key("autopilot.at", "07:00", _hh_mm, school_value=True,
+        help="Hora del envío automático (HH:MM, hora de Chile continental)"),
+    Key("autopilot.enabled_by", None, _login_name, per_school=True,
+        help="Quién activó el envío automático (figura como solicitante de cada envío)"),
+    Key("autopilot.risk_margin_hours", "24", _number(0, 720), school_value=True,
+        help="Horas antes del cierre en que un envío pendiente ya es un riesgo"),
+    Key("autopilot.default_minutes", "120", _number(1, 1440),
+        help="Minutos que se supone tarda SIGE en dar el resultado mientras haya menos de "
+             "10 envíos observados"),
 ]}
 CLOSE_PREFIX = "calendar.close."
 
