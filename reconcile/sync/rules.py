@@ -49,6 +49,7 @@ class Refusal:
     reason: str
     course: str | None = None  # ENSE-GRADO-LETRA
     day: date | None = None
+    cause: str | None = None  # why a course-day is held: caso_1, caso_2, sin_registro
 
     def line_es(self) -> str:
         where = " ".join(part for part in (self.course, fecha(self.day) if self.day else None)
@@ -143,7 +144,7 @@ def plan(session: Session, user: AuthUser, rbd: int, start: date, end: date,
             if course not in recorded:
                 result.refused.append(Refusal("sin registro de asistencia en el Libro Digital "
                                               "ese día (otros cursos sí tienen).",
-                                              course.code, day))
+                                              course.code, day, SIN_REGISTRO))
             elif (course.id, day) in busy:
                 result.refused.append(Refusal("ya está en proceso de envío a SIGE: espere su "
                                               "resultado.", course.code, day))
@@ -283,4 +284,6 @@ def _check_ready(session: Session, user: AuthUser, rbd: int,
         text = "; ".join(why) or "no se pudo conciliar con la nómina SIGE"
         result.refused.append(Refusal(f"no está listo ({text}). Revíselo en Conciliación; el "
                                       "Director(a) puede enviarlo igual indicando un motivo.",
-                                      course.code, day))
+                                      course.code, day,
+                                      "caso_2" if "caso_2" in reasons else
+                                      "caso_1" if "caso_1" in reasons else "no_conciliado"))
