@@ -1,10 +1,13 @@
-"""Approved RUT corrections: the Libro's identifier -> the one SIGE knows.
+"""Approved RUT corrections: the Libro's identifier -> the one SIGE has enrolled.
 
 A Director or an Administrador de Asistencia approves a suggested pair (or
 types one); from then on every reconciliation and the sync payload use SIGE's
-RUT in place of the Libro's, until the school fixes the class book. Approving
-and undoing are audited; nothing is ever deleted (an undo revokes). The list of
-active corrections is exportable (CSV, XLSX) as the list to fix in the Libro.
+RUT in place of the Libro's, until the source is fixed: the Libro Digital, or
+SIGE when SIGE still holds the IPE (``reconcile.pair_advice`` says which).
+Approving and undoing are audited; nothing is ever deleted (an undo revokes).
+A correction that a later nómina or Libro makes unnecessary closes itself
+(``close_unneeded``). The active corrections are exportable (CSV, XLSX) as the
+list to fix at the source.
 """
 from __future__ import annotations
 
@@ -18,13 +21,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reconcile import audit
+from reconcile import audit, settings
 from reconcile import rut as rutlib
 from reconcile.auth import AuthUser, authorize
-from reconcile.clock import Clock, as_santiago, default_clock
+from reconcile.clock import Clock, FixedClock, as_santiago, default_clock
 from reconcile.courses import label as course_name
 from reconcile.db.models import AttendanceMark, Course, Enrolment, RutCorrection, Student
 from reconcile.errors import UserError
+from reconcile.pair_advice import REASONS, advice
 from reconcile.school import display_names
 
 log = logging.getLogger(__name__)
@@ -33,17 +37,18 @@ PROVISIONAL = "provisional"
 CHECK_DIGIT = "check_digit"
 NAME = "name"
 MANUAL = "manual"
-REASONS_ES = {
-    PROVISIONAL: "RUT provisorio (IPE) en el Libro; RUN definitivo en SIGE",
-    CHECK_DIGIT: "Dígito verificador incorrecto en el Libro",
-    NAME: "Identificador del Libro no reconocido (coinciden los nombres)",
-    MANUAL: "Corrección indicada por el usuario",
-}
 APPROVE_ACTION = "rut_correction.approve"
 UNDO_ACTION = "rut_correction.undo"
+RESOLVED_ACTION = "rut_correction.resolved"
 
-EXPORT_HEADERS = ["Curso", "Estudiante", "RUT en el Libro", "RUT correcto (SIGE)", "Motivo",
-                  "Aprobado por", "Fecha de aprobación"]
+# resolved_reason: the load that made a correction unnecessary.
+BY_NOMINA = "nomina"  # SIGE now enrols the Libro's RUT: the pair matches directly
+BY_LIBRO = "libro"  # the Libro no longer has the RUT: it was fixed there
+RESOLVED_BY_ES = {BY_NOMINA: "nómina", BY_LIBRO: "Libro"}
+
+EXPORT_HEADERS = ["Curso", "Estudiante", "RUT en el Libro", "RUT en SIGE", "RUT que se envía",
+                  "Problema", "Dónde corregir", "Qué hacer", "Aprobado por",
+                  "Fecha de aprobación"]
 # A spreadsheet reads a cell starting with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -59,9 +64,11 @@ def neutralise(value: object) -> str:
 
 
 def active_corrections(session: Session, rbd: int) -> dict[str, str]:
-    """Libro RUT -> SIGE RUT for every correction of the school not undone."""
+    """Libro RUT -> SIGE RUT for every correction of the school neither undone nor
+    closed by a later load."""
     rows = session.execute(select(RutCorrection.from_rut, RutCorrection.to_rut).where(
-        RutCorrection.rbd == rbd, RutCorrection.revoked_at.is_(None)))
+        RutCorrection.rbd == rbd, RutCorrection.revoked_at.is_(None),
+        RutCorrection.resolved_at.is_(None)))
     return dict(rows.all())
 
 
@@ -76,9 +83,12 @@ def apply(ruts: Iterable[str], corrections: Mapping[str, str]) -> list[str]:
 
 def list_corrections(session: Session, rbd: int,
                      include_revoked: bool = False) -> list[RutCorrection]:
+    """The active corrections; with ``include_revoked``, also the undone and the
+    ones closed by a later load."""
     query = select(RutCorrection).where(RutCorrection.rbd == rbd)
     if not include_revoked:
-        query = query.where(RutCorrection.revoked_at.is_(None))
+        query = query.where(RutCorrection.revoked_at.is_(None),
+                            RutCorrection.resolved_at.is_(None))
     return list(session.scalars(query.order_by(RutCorrection.approved_at, RutCorrection.id)))
 
 
@@ -105,9 +115,9 @@ def approve(session: Session, user: AuthUser, rbd: int, libro_rut: str, sige_rut
     libro = rutlib.canonical(libro_rut)
     sige = rutlib.parse(sige_rut)
     problems = []
-    if reason not in REASONS_ES:
+    if reason not in REASONS:
         problems.append(f"Motivo de corrección desconocido: «{reason}». Motivos válidos: "
-                        f"{', '.join(REASONS_ES)}.")
+                        f"{', '.join(REASONS)}.")
     if confidence is not None and not 0.0 <= float(confidence) <= 1.0:
         problems.append(f"La confianza debe estar entre 0 y 1 (se recibió {confidence}).")
     if not libro:
@@ -164,6 +174,8 @@ def undo(session: Session, user: AuthUser, correction_id: int,
     if correction.revoked_at is not None:
         raise UserError(f"La corrección {correction_id} ya fue deshecha el "
                         f"{_when(correction.revoked_at)} por {correction.revoked_by}.")
+    if correction.resolved_at is not None:
+        raise UserError(f"La corrección {correction_id} ya no se usa: {resolved_text(correction)}.")
     correction.revoked_by = user.username
     correction.revoked_at = clock.now()
     audit.record(session, clock, user.username, UNDO_ACTION, rbd=correction.rbd,
@@ -175,6 +187,10 @@ def undo(session: Session, user: AuthUser, correction_id: int,
 
 
 def _rehash(session: Session, rbd: int, libro_rut: str, clock: Clock) -> None:
+    _rehash_at(session, rbd, libro_rut, clock.now())
+
+
+def _rehash_at(session: Session, rbd: int, libro_rut: str, now: datetime) -> None:
     """The payload of every course-day where the Libro marks ``libro_rut`` changes
     with a correction: re-hash them, so a synced day goes back to por_sincronizar
     (and one whose payload is the same stays synced)."""
@@ -182,7 +198,53 @@ def _rehash(session: Session, rbd: int, libro_rut: str, clock: Clock) -> None:
 
     session.flush()
     payload.refresh_course_days(session, rbd, payload.course_days_of_student(
-        session, rbd, libro_rut), clock.now())
+        session, rbd, libro_rut), now)
+
+
+def close_unneeded(session: Session, rbds: Iterable[int], now: datetime,
+                   username: str | None = None) -> list[RutCorrection]:
+    """After a nómina or Libro load (inside its transaction): close every active
+    correction the load made unnecessary, audited under ``username`` (the one who
+    loaded), and re-hash what it touched. Unnecessary means the Libro no longer
+    has its RUT (fixed in the Libro: ``BY_LIBRO``), or SIGE now enrols that RUT
+    in a course of the correction's year or later (SIGE updated the RUN, or the
+    pair matches directly: ``BY_NOMINA``)."""
+    session.flush()  # the load's rows count
+    closed = []
+    for rbd in sorted(set(rbds)):
+        for correction in list_corrections(session, rbd):
+            in_libro = _student_exists(session, rbd, correction.from_rut, in_sige=False)
+            year = as_santiago(correction.approved_at).year
+            in_sige = session.scalar(
+                select(Enrolment.id).join(Student, Student.id == Enrolment.student_id)
+                .join(Course, Course.id == Enrolment.course_id)
+                .where(Enrolment.rbd == rbd, Student.rut == correction.from_rut,
+                       Course.year >= year).limit(1))
+            if in_libro and in_sige is None:
+                continue
+            correction.resolved_at = now
+            correction.resolved_reason = BY_NOMINA if in_libro else BY_LIBRO
+            audit.record(session, FixedClock(now), username, RESOLVED_ACTION, rbd=rbd,
+                         correction_id=correction.id,
+                         resolved_reason=correction.resolved_reason)
+            _rehash_at(session, rbd, correction.from_rut, now)
+            log.info("corrección %s cerrada por una nueva carga (%s) en RBD %s",
+                     correction.id, correction.resolved_reason, rbd)
+            closed.append(correction)
+    return closed
+
+
+def resolved_text(correction: RutCorrection) -> str:
+    """«resuelta por una nueva carga el dd-mm-aaaa (nómina)», for a closed correction.
+
+    >>> from datetime import timezone
+    >>> resolved_text(RutCorrection(resolved_at=datetime(2026, 11, 20, 15, tzinfo=timezone.utc),
+    ...                             resolved_reason='libro'))
+    'resuelta por una nueva carga el 20-11-2026 (Libro)'
+    """
+    source = RESOLVED_BY_ES.get(correction.resolved_reason or "", correction.resolved_reason)
+    return (f"resuelta por una nueva carga el "
+            f"{as_santiago(correction.resolved_at).strftime('%d-%m-%Y')} ({source})")
 
 
 def _when(moment: datetime) -> str:
@@ -195,18 +257,28 @@ class ExportRow:
     student: str
     libro_rut: str
     sige_rut: str
-    reason: str
+    sent_rut: str  # what goes to SIGE meanwhile: what SIGE has enrolled
+    problem: str
+    where: str  # Libro Digital / SIGE
+    fix: str
     approved_by: str
     approved_at: str
 
     def cells(self) -> list[str]:
         return [neutralise(v) for v in (self.course, self.student, self.libro_rut,
-                                        self.sige_rut, self.reason, self.approved_by,
-                                        self.approved_at)]
+                                        self.sige_rut, self.sent_rut, self.problem, self.where,
+                                        self.fix, self.approved_by, self.approved_at)]
+
+
+def pair_advice_of(session: Session, rbd: int, correction: RutCorrection):  # noqa: ANN201
+    """``pair_advice.advice`` of a correction, with the school's IPE threshold."""
+    return advice(correction.reason, correction.from_rut, correction.to_rut,
+                  settings.get_int(session, "rut.provisional_min_body", rbd))
 
 
 def export_rows(session: Session, user: AuthUser, rbd: int) -> list[ExportRow]:
-    """The active corrections as the list to fix in the class book, by course."""
+    """The active corrections as the list to fix at the source (the Libro Digital
+    or SIGE, as each pair's advice says), by course."""
     authorize(user, "view", rbd)
     corrections = list_corrections(session, rbd)
     approvers = display_names(session, [c.approved_by for c in corrections])
@@ -221,7 +293,9 @@ def export_rows(session: Session, user: AuthUser, rbd: int) -> list[ExportRow]:
                 .where(Student.rbd == rbd, Student.rut.in_(targets)).order_by(Course.year)):
             courses[student_rut] = course  # the latest year wins
     rows = []
+    min_body = settings.get_int(session, "rut.provisional_min_body", rbd)
     for c in corrections:
+        said = advice(c.reason, c.from_rut, c.to_rut, min_body)
         person = people.get(c.to_rut)
         course = courses.get(c.to_rut)
         name = " ".join(p for p in (person.nombres, person.ape_paterno, person.ape_materno)
@@ -229,9 +303,9 @@ def export_rows(session: Session, user: AuthUser, rbd: int) -> list[ExportRow]:
         course_label = (course_name(course.cod_ense, course.cod_grado, course.letra,
                                     course.desc_grado) if course else "")
         rows.append(ExportRow(course_label, name or (person.full_name or "" if person else ""),
-                              _shown(c.from_rut), _shown(c.to_rut), REASONS_ES.get(c.reason,
-                              c.reason), approvers.get(c.approved_by, c.approved_by),
-                              _when(c.approved_at)))
+                              _shown(c.from_rut), _shown(c.to_rut), _shown(c.to_rut),
+                              said.problem, said.where, said.fix,
+                              approvers.get(c.approved_by, c.approved_by), _when(c.approved_at)))
     return sorted(rows, key=lambda r: (r.course, r.student))
 
 
@@ -258,7 +332,7 @@ def export_xlsx(session: Session, user: AuthUser, rbd: int) -> bytes:
     for line, row in enumerate(rows, start=1):
         for col, value in enumerate(row.cells()):
             sheet.write_string(line, col, value)
-    for col, width in enumerate((16, 34, 16, 18, 48, 16, 18)):
+    for col, width in enumerate((16, 34, 16, 16, 16, 48, 24, 60, 16, 18)):
         sheet.set_column(col, col, width)
     sheet.freeze_panes(1, 0)
     book.close()
