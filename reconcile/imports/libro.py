@@ -31,7 +31,7 @@ from reconcile import settings
 from reconcile.auth import AuthUser
 from reconcile.clock import Clock, default_clock
 from reconcile.collector import collector_paused
-from reconcile.corrections import active_corrections
+from reconcile.corrections import active_corrections, close_unneeded
 from reconcile.db.marks import course_day_tallies, dates, mark_rows
 from reconcile.db.models import (
     SIN_REGISTRO,
@@ -42,6 +42,7 @@ from reconcile.db.models import (
     Student,
 )
 from reconcile.errors import UserError
+from reconcile.imports.advice import misplaced, nomina_first
 from reconcile.imports.common import (
     ImportSummary,
     Source,
@@ -88,6 +89,10 @@ def import_libro(session: Session, source: Source, *, filename: str | None = Non
     catalog = CourseCatalog.from_session(session)
     libro = read_libro(None, catalog, data=data, filename=name, rbd=rbd,
                        provisional_min_body=min_body, progress=report.span(0.0, _READING))
+    if libro.belongs_in:
+        raise misplaced(libro.errors[0])
+    if libro.without_nomina:  # before the scope: it says whom to ask
+        raise nomina_first(session, user, libro.without_nomina, name)
     for school_rbd in sorted(libro.rbds):
         check_school(user, school_rbd, name)
     raise_if_errors(libro.errors)
@@ -108,6 +113,7 @@ def import_libro(session: Session, source: Source, *, filename: str | None = Non
             marks = marks.assign(kind=classify(marks["run"], marks["kind"], school_min))
         _import_school(session, marks, school_rbd, name, digest, user, now, summary, codes,
                        libro.layout, span)
+    close_unneeded(session, rbds, now, user.username if user else None)  # fixed in the Libro
     report(1.0, "Listo")
     return summary
 

@@ -18,8 +18,10 @@ from reconcile import settings
 from reconcile.auth import AuthUser
 from reconcile.clock import Clock, default_clock
 from reconcile.collector import collector_paused
+from reconcile.corrections import close_unneeded
 from reconcile.db.models import Course, Enrolment, Establishment, Student
 from reconcile.errors import UserError
+from reconcile.imports.advice import misplaced, unregistered_school
 from reconcile.imports.common import (
     ImportSummary,
     Source,
@@ -69,8 +71,13 @@ def import_sige(session: Session, source: Source, *, filename: str | None = None
     min_body = settings.get_int(session, "rut.provisional_min_body")
     nomina = read_nomina(None, data=data, filename=name, provisional_min_body=min_body,
                          progress=report.span(0.0, _READING))
+    if nomina.belongs_in:
+        raise misplaced(nomina.errors[0])
     rbds = sorted(int(r) for r in pd.unique(nomina.frame["rbd"]))
     for rbd in rbds:
+        unknown = unregistered_school(session, user, rbd, name)
+        if unknown is not None:
+            raise unknown
         check_school(user, rbd, name)
     raise_if_errors(nomina.errors)
     if nomina.frame.empty:
@@ -94,6 +101,7 @@ def import_sige(session: Session, source: Source, *, filename: str | None = None
             school = school.assign(kind=classify(school["run"], school["kind"], school_min))
         _ensure_school(session, rbd, user, now, name)
         _import_school(session, school, scope, name, digest, user, now, summary, span)
+    close_unneeded(session, rbds, now, user.username if user else None)  # RUN updated in SIGE
     report(1.0, "Listo")
     return summary
 
