@@ -28,6 +28,7 @@ else:
     menu = Menu(user)
     navigation = menu.navigation([
         menu.Page("pages/inicio.py", title="Inicio", icon=":material/home:", default=True),
+        menu.Page("pages/pendientes.py", title="Pendientes", icon=":material/checklist:"),
         menu.Page("pages/cargar_datos.py", title="Cargar datos", icon=":material/upload_file:",
                   needs="import"),
         menu.Page("pages/conciliacion.py", title="Conciliación", icon=":material/fact_check:"),
@@ -40,5 +41,6 @@ else:
                   needs="audit"),
         menu.Page("pages/configuracion.py", title="Configuración", icon=":material/settings:",
                   needs="configure"),
+        menu.Page("pages/mi_cuenta.py", title="Mi cuenta", icon=":material/account_circle:"),
     ])  # a page opened by its address by a role without its permission: only why not
 navigation.run()

@@ -139,6 +139,33 @@ def set_password(session: Session, username: str, password: str,
     sessions.revoke_all(session, user.username, clock or default_clock())
 
 
+OWN_PASSWORD_ACTION = "user.password_change"
+
+
+def change_own_password(session: Session, user: AuthUser, current: str, new: str,
+                        repeated: str, clock: Clock | None = None) -> None:
+    """Any logged-in user changes their own password: the current one, then the new one
+    twice. Every reason is given at once and nothing changes on a refusal; on success
+    every open session of the user ends (as ``set_password``) and it is audited."""
+    clock = clock or default_clock()
+    found = _find(session, user.username)
+    problems = []
+    if not _verify(found.password_hash if found.active else None, current or ""):
+        problems.append("La contraseña actual no es correcta.")
+    if new != repeated:
+        problems.append("La contraseña nueva y su repetición no coinciden.")
+    try:
+        check_new_password(new or "")
+    except UserError as short:
+        problems.extend(short.reasons)
+    if new and new == current:
+        problems.append("La contraseña nueva debe ser distinta de la actual.")
+    if problems:
+        raise UserError(problems)
+    set_password(session, found.username, new, clock)
+    record(session, clock, found.username, OWN_PASSWORD_ACTION)
+
+
 def list_users(session: Session) -> list[AuthUser]:
     users = session.scalars(select(User).order_by(User.username))
     return [as_auth_user(user) for user in users]

@@ -89,7 +89,8 @@ def test_the_convenio_is_written_but_never_shown_back(school):
     at.text_input(key="cfg_sige.cliente_id").input("cliente-secreto-1234")
     at = submit_of(at, "cfg_sige.convenio_token").click().run()
     assert not at.exception and not at.error
-    assert "Credenciales guardadas" in at.success[0].value
+    assert "Credenciales guardadas" in at.warning[0].value  # ConvenioId is still missing
+    assert "aún faltan ConvenioId:" in at.warning[0].value
     with transaction(school) as session:
         assert settings.get_value(session, "sige.convenio_token", RBD) == SECRET
         assert settings.get_value(session, "sige.convenio_id", RBD) is None  # empty: unchanged
@@ -133,7 +134,9 @@ def test_a_bad_value_is_refused_with_its_reason_and_changes_nothing(school, key,
     at = submit_of(at, key).click().run()
     assert not at.exception
     assert "No se guardó nada" in at.error[0].value and reason in at.error[0].value
-    assert "token con" not in everything_shown(at)  # a refused secret is not echoed either
+    assert at.text_input(key=key).value == value  # kept as typed, to fix it
+    messages = "\n".join(m.value for m in [*at.error, *at.markdown, *at.success, *at.info])
+    assert "token con" not in messages  # a refused secret is never echoed, only kept masked
     assert snapshot(school) == before
 
 
@@ -294,3 +297,87 @@ def test_a_bad_new_user_is_refused_and_nothing_changes(school):
     assert "Nombre de usuario no válido" in at.error[0].value
     assert not at.code
     assert snapshot(school) == before
+
+
+def test_a_refused_form_keeps_every_typed_value_and_names_the_field(school):
+    at = open_page("director", PAGE)
+    before = snapshot(school)
+    at.text_input(key="cfg_sige.base_url").input("ftp://sige.example.cl")
+    at.text_input(key="cfg_sige.read_timeout").input("30")
+    at = submit_of(at, "cfg_sige.base_url").click().run()
+    assert not at.exception
+    said = at.error[0].value
+    assert said.startswith("No se guardó nada: revise «Dirección base del servicio SIGE».")
+    assert "Segundos de espera" not in said  # the good value is not blamed
+    assert at.text_input(key="cfg_sige.base_url").value == "ftp://sige.example.cl"
+    assert at.text_input(key="cfg_sige.read_timeout").value == "30"
+    assert snapshot(school) == before
+    at.text_input(key="cfg_sige.base_url").input("https://sige.example.cl")  # fix only that one
+    at = submit_of(at, "cfg_sige.base_url").click().run()
+    assert not at.error
+    with transaction(school) as session:
+        assert settings.get_value(session, "sige.base_url") == "https://sige.example.cl"
+        assert settings.get_value(session, "sige.read_timeout") == "30"
+
+
+def test_a_refused_convenio_keeps_the_three_masked_and_names_the_bad_one(school):
+    at = open_page("director", PAGE)
+    before = snapshot(school)
+    typed = {"cfg_sige.cliente_id": "cliente-1", "cfg_sige.convenio_id": "convenio-1",
+             "cfg_sige.convenio_token": "token con espacios"}
+    for key, value in typed.items():
+        at.text_input(key=key).input(value)
+    at = submit_of(at, "cfg_sige.convenio_token").click().run()
+    said = at.error[0].value
+    assert said.startswith("No se guardó nada: revise «ConvenioToken».")
+    assert "ClienteId" not in said.splitlines()[0]
+    for key, value in typed.items():
+        widget = at.text_input(key=key)
+        assert widget.value == value and widget.proto.type == widget.proto.PASSWORD
+    messages = "\n".join(m.value for m in [*at.error, *at.markdown, *at.success])
+    assert "token con" not in messages and "cliente-1" not in messages
+    assert snapshot(school) == before
+    at.text_input(key="cfg_sige.convenio_token").input("token-correcto")  # only the bad one
+    at = submit_of(at, "cfg_sige.convenio_token").click().run()
+    assert not at.error and not at.warning
+    assert "Credenciales guardadas" in at.success[0].value
+    assert [w.value for w in at.text_input if w.key in typed] == ["", "", ""]
+    with transaction(school) as session:
+        assert [settings.get_value(session, k, RBD) for k in
+                ("sige.cliente_id", "sige.convenio_id", "sige.convenio_token")] == [
+            "cliente-1", "convenio-1", "token-correcto"]
+
+
+def test_a_partial_convenio_save_says_what_is_still_missing(school):
+    at = open_page("director", PAGE)
+    at.text_input(key="cfg_sige.cliente_id").input("cliente-1")
+    at = submit_of(at, "cfg_sige.cliente_id").click().run()
+    assert not at.error and not at.success
+    said = at.warning[0].value
+    assert said.startswith("Credenciales guardadas (ClienteId: ")
+    assert "aún faltan ConvenioId y ConvenioToken" in said and "cliente-1" not in said
+    at.text_input(key="cfg_sige.convenio_id").input("convenio-1")
+    at = submit_of(at, "cfg_sige.convenio_id").click().run()
+    assert "aún faltan ConvenioToken:" in at.warning[0].value
+
+
+def test_a_new_user_is_profesor_by_default_and_a_refusal_keeps_what_was_typed(school):
+    at = open_page("director", PAGE)
+    assert at.selectbox(key="cfg_new_role").value == "profesor"  # the least privilege
+    before = snapshot(school)
+    at.text_input(key="cfg_new_username").input("Ana Pérez")
+    at.text_input(key="cfg_new_name").input("Ana Pérez Soto")
+    at.selectbox(key="cfg_new_role").set_value("asistencia")
+    at = button(at, "Agregar usuario").click().run()
+    assert "Nombre de usuario no válido" in at.error[0].value
+    assert at.text_input(key="cfg_new_username").value == "Ana Pérez"
+    assert at.text_input(key="cfg_new_name").value == "Ana Pérez Soto"
+    assert at.selectbox(key="cfg_new_role").value == "asistencia"
+    assert snapshot(school) == before
+    at.text_input(key="cfg_new_username").input("ana.perez")
+    at = button(at, "Agregar usuario").click().run()
+    assert not at.error and at.code
+    assert at.text_input(key="cfg_new_username").value == ""  # made: the form is empty again
+    with transaction(school) as session:
+        made = session.scalar(select(User).where(User.username == "ana.perez"))
+        assert (made.role, made.display_name) == ("asistencia", "Ana Pérez Soto")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from reconcile import auth
 from reconcile.db import transaction
 from reconcile.db.models import Establishment, Setting
 from tests.cli_helpers import ROOT, run_cli, snapshot
@@ -149,3 +150,12 @@ def test_the_session_signing_secret_is_not_a_config_key(school, clock):
         assert secret not in result.stdout + result.stderr
     refused = run_cli("config", "set", sessions.SECRET_KEY, "x" * 60)
     assert refused.returncode == 2 and "desconocida" in refused.stderr
+
+
+def test_user_add_without_a_role_makes_the_least_privileged_one(school):
+    added = run_cli("user", "add", "luis", "--rbd", "24875", "--password-stdin",
+                    stdin="una-clave-larga\n")
+    assert added.returncode == 0, added.stderr
+    assert "Usuario luis creado (Profesor(a), RBD 24875)." in added.stdout
+    with transaction(school) as session:
+        assert auth.get_user(session, "luis").role == auth.PROFESOR

@@ -51,8 +51,10 @@ def _show_new_password() -> None:
         st.code(password, language=None)
 
 
-def _act(user: AuthUser, rbd: int, done: str, action, *args) -> None:  # noqa: ANN001
-    """Run a user-management action of the library; on success rerun with ``done``."""
+def _act(user: AuthUser, rbd: int, done: str, action, *args,  # noqa: ANN001
+         forget: tuple[str, ...] = ()) -> None:
+    """Run a user-management action of the library; on success empty the inputs
+    ``forget`` and rerun with ``done``. A refusal leaves every input as typed."""
     try:
         with transaction() as session:
             password = action(session, user, rbd, *args, clock=context.clock())
@@ -61,24 +63,29 @@ def _act(user: AuthUser, rbd: int, done: str, action, *args) -> None:  # noqa: A
         return
     if isinstance(password, str):
         st.session_state[PASSWORD] = (args[0], password)
+    for key in forget:
+        st.session_state.pop(key, None)
     notice(SECTION, "success", done)
     st.rerun()
 
 
 def _add_form(user: AuthUser, rbd: int) -> None:
     st.markdown("**Agregar un usuario**")
-    with st.form("cfg_add_user", clear_on_submit=True, border=False):
+    with st.form("cfg_add_user", border=False):  # kept as typed until the user is made
         left, middle, right = st.columns(3)
         username = left.text_input("Usuario", key="cfg_new_username",
                                    placeholder="p. ej. jperez",
                                    help="3 a 50 letras minúsculas, dígitos, punto o guion")
         name = middle.text_input("Nombre", key="cfg_new_name", placeholder="p. ej. Juan Pérez")
+        # the least privileged role first chosen: a Director is made on purpose only
         role = right.selectbox("Rol", auth.SCHOOL_ROLES, key="cfg_new_role",
+                               index=auth.SCHOOL_ROLES.index(auth.PROFESOR),
                                format_func=auth.ROLES.get, placeholder="Elija un rol")
         pressed = st.form_submit_button("Agregar usuario")
     if pressed:
         _act(user, rbd, f"Usuario «{username.strip()}» creado ({auth.ROLES[role]}).",
-             auth.create_school_user, username.strip(), role, name)
+             auth.create_school_user, username.strip(), role, name,
+             forget=("cfg_new_username", "cfg_new_name", "cfg_new_role"))
 
 
 def _manage(user: AuthUser, rbd: int, others: list[auth.SchoolUser]) -> None:

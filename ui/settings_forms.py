@@ -46,27 +46,47 @@ def _shown(name: str, value: str) -> str:
     return settings.display_value(name, value)
 
 
+def field_label(name: str) -> str:
+    """The words a person reads for a setting's input."""
+    return KEY_NAMES.get(name) or settings.key_for(name).help
+
+
+def refused_fields(values: dict[str, str]) -> list[str]:
+    """The labels of the inputs whose value the checker of ``config set`` refuses."""
+    wrong = []
+    for name, value in values.items():
+        try:
+            settings.normalise(name, value)
+        except UserError:
+            wrong.append(f"«{field_label(name)}»")
+    return wrong
+
+
 def save(section: str, user: AuthUser, rbd: int, values: dict[str, str],
-         saved: str, forget: list[str] = (), secret: bool = False) -> None:
-    """Store ``values`` all or none; on success forget the inputs ``forget`` (so they
-    show the stored values) and rerun with ``saved``; on refusal show why. A
-    ``secret`` form forgets its inputs either way: a secret never stays in a widget."""
+         saved: str, forget: list[str] = (), needed: tuple[str, ...] = ()) -> None:
+    """Store ``values`` all or none. On success forget the inputs ``forget`` (so they
+    show the stored values) and rerun with ``saved``, saying which of the ``needed``
+    settings are still missing. On refusal every input keeps what was typed (a secret
+    stays masked in its password input, never in a message) and the error names the
+    fields to fix, then every reason."""
     try:
         with transaction() as session:
             stored = settings.change_many(session, user, values, rbd, context.clock())
+            missing = [field_label(n) for n in needed if not settings.get_value(session, n, rbd)]
     except UserError as refused:
-        why = "No se guardó nada:\n\n" + "\n\n".join(f"- {r}" for r in refused.reasons)
-        if not secret:
-            st.error(why)
-            return
-        for key in forget:
-            st.session_state.pop(key, None)
-        notice(section, "error", why)
-        st.rerun()
+        wrong = refused_fields(values)
+        head = (f"No se guardó nada: revise {' y '.join(wrong)}." if wrong else
+                "No se guardó nada:")
+        st.error(head + "\n\n" + "\n\n".join(f"- {r}" for r in refused.reasons))
+        return
     for key in forget:
         st.session_state.pop(key, None)
-    shown = ", ".join(f"{settings.key_for(n).help}: {_shown(n, v)}" for n, v in stored.items())
-    notice(section, "success", f"{saved} ({shown}).")
+    shown = ", ".join(f"{field_label(n)}: {_shown(n, v)}" for n, v in stored.items())
+    if missing:
+        notice(section, "warning", f"{saved} ({shown}), pero aún faltan {' y '.join(missing)}: "
+               "sin ellos no se puede enviar a SIGE ni probar la conexión.")
+    else:
+        notice(section, "success", f"{saved} ({shown}).")
     st.rerun()
 
 
@@ -97,13 +117,14 @@ def settings_form(section: str, names: list[str], user: AuthUser, rbd: int,
 
 def credentials_form(user: AuthUser, rbd: int) -> None:
     """The convenio's three values: shown masked, written only; an empty input keeps
-    the value in use. The inputs are cleared on submit, so no secret stays on screen."""
+    the value in use. Typed values stay in their masked inputs until they are saved;
+    a save that leaves one of the three unset says which."""
     show_notice("credentials")
     with session_factory()() as session:
         current = {key: settings.get_value(session, key, rbd) for key in CREDENTIAL_KEYS}
     st.markdown("  \n".join(f"**{KEY_NAMES[key]}**: `{settings.mask_secret(value)}`"
                             for key, value in current.items()))
-    with st.form("cfg_form_credentials", clear_on_submit=True, border=False):
+    with st.form("cfg_form_credentials", border=False):
         for key in CREDENTIAL_KEYS:
             st.text_input(f"Nuevo {KEY_NAMES[key]}", type="password", key=f"cfg_{key}",
                           placeholder="Vacío: se mantiene el valor actual")
@@ -115,7 +136,7 @@ def credentials_form(user: AuthUser, rbd: int) -> None:
             st.info("No escribió ninguna credencial nueva: no cambió nada.")
         else:
             save("credentials", user, rbd, changed, "Credenciales guardadas",
-                 [f"cfg_{key}" for key in CREDENTIAL_KEYS], secret=True)
+                 [f"cfg_{key}" for key in CREDENTIAL_KEYS], needed=CREDENTIAL_KEYS)
 
 
 def connection_test(user: AuthUser, rbd: int) -> None:

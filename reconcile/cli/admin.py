@@ -31,7 +31,8 @@ def register(commands) -> None:  # noqa: ANN001
     user.required = True
     add = user.add_parser("add", help="crea un usuario")
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=list(auth.ROLES))
+    add.add_argument("--role", default=auth.PROFESOR, choices=list(auth.ROLES),
+                     help="rol del usuario (por defecto profesor: el de menos permisos)")
     add.add_argument("--rbd", required=True, type=int, action="append",
                      help="establecimiento (repetible para un sostenedor)")
     add.add_argument("--display-name")
