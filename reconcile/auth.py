@@ -46,6 +46,7 @@ PERMISSIONS = {
     "correct": {DIRECTOR, ASISTENCIA},
     "sync": {DIRECTOR, ASISTENCIA},
     "configure": {DIRECTOR},
+    "autopilot": {DIRECTOR},  # turn the envío automático on or off, or change its hour
     "audit": set(AUDIT_READERS),
 }
 ACTIONS_ES = {
@@ -54,6 +55,7 @@ ACTIONS_ES = {
     "correct": "aplicar correcciones de RUT",
     "sync": "sincronizar con SIGE",
     "configure": "cambiar la configuración",
+    "autopilot": "activar, desactivar ni cambiar la hora del envío automático",
     "audit": "ver la auditoría",
 }
 MIN_PASSWORD_LENGTH = 8
