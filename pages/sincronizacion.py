@@ -57,8 +57,7 @@ d.metric("Con error", counts["error"])
 
 st.subheader(f"{status.labels[course] if course else 'Todos los cursos'}: "
              f"{status.month.label_es}")
-st.caption(" · ".join(f"{view.ICONS[s]} {view.SHORT_ES[s].lower()}" for s in view.LEGEND)
-           + ". El botón :material/cloud_upload: de cada día lo envía a SIGE"
+st.caption(view.legend() + ". El botón de la nube de cada día lo envía a SIGE"
            + (" para todos los cursos." if course is None else "."))
 view.day_strip(status, course, refusal is None, refusal)
 

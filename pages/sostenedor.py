@@ -35,31 +35,33 @@ if not schools:
             "«Cargar datos».")
     st.stop()
 first_close = min(schools, key=lambda school: school.close_at)
-missing, errors = sum(s.missing for s in schools), sum(s.errors for s in schools)
-a, b, c = st.columns(3)
+# the headline adds up the table's columns, in the same words
+a, b, c, d = st.columns(4)
 a.metric("Cierre de la declaración", fecha(first_close.close_at.date()),
          help=f"El cierre más próximo entre sus establecimientos: "
               f"{fecha_hora(first_close.close_at)}.")
-b.metric("Días-curso que faltan en SIGE", numero(missing),
-         help="Sin sincronizar (por sincronizar, en proceso o con error) y sin registro en el "
-              "Libro Digital, en los días hábiles hasta hoy.")
-c.metric("Con error", numero(errors))
+b.metric("Sin sincronizar", numero(sum(s.not_synced for s in schools)),
+         help="Días-curso con asistencia en el Libro Digital que SIGE aún no tiene: por "
+              "sincronizar, en proceso o con error.")
+c.metric("Con error", numero(sum(s.errors for s in schools)))
+d.metric("Sin registro en el Libro", numero(sum(s.no_record for s in schools)),
+         help="Días-curso de días hábiles hasta hoy sin asistencia en el Libro Digital.")
 st.caption(f"Quedan {duracion(first_close.time_left)} para el cierre más próximo "
            f"({fecha_hora(first_close.close_at)})." if first_close.time_left else
            f"La declaración de {overview.month.label_es} cerró el "
            f"{fecha_hora(first_close.close_at)}.")
-at_risk = [school for school in schools if school.missing or school.errors]
-if at_risk:
-    st.warning(f"En riesgo primero: {at_risk[0].name} tiene {numero(at_risk[0].missing)} "
-               f"días-curso que SIGE aún no tiene y {numero(at_risk[0].errors)} con error.")
+first = schools[0]  # the library orders them, at risk first
+if first.aviso_es() != "—":
+    st.warning(f"En riesgo primero: **{first.name}**. {first.aviso_es()}")
 else:
     st.success(f"SIGE tiene todos los días-curso de {overview.month.label_es} hasta hoy en "
                "todos sus establecimientos.")
 
 st.subheader("Establecimientos y días")
-st.caption("Cada celda: la parte de los días-curso con registro que SIGE ya tiene; ⚠ cuenta "
-           "los días-curso con error. Los establecimientos en riesgo van primero. Haga clic "
-           "en una fila para ver el Estado de ese establecimiento.")
+st.caption("Cada celda: el estado del día con los colores de «Estado» (el peor de sus "
+           "cursos), la parte de los días-curso con registro que SIGE ya tiene y ⚠ los "
+           "días-curso con error. Los establecimientos en riesgo van primero. Haga clic en "
+           "una fila para ver el Estado de ese establecimiento.")
 if overview.days:
     figure, keys = view.heatmap(overview)
     event = st.plotly_chart(figure, key="sostenedor_heatmap", on_select="rerun",
@@ -68,6 +70,9 @@ if overview.days:
     picked = clicked(getattr(event, "selection", None), keys)
     if picked is not None:
         open_estado(picked)
+    st.caption(overview.summary_es())
+    with st.expander("Ver el mapa como tabla"):
+        st.dataframe(view.table_view(overview), width="stretch")
 else:
     st.info(f"Aún no hay días hábiles de {overview.month.label_es} hasta hoy.")
 

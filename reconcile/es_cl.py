@@ -54,3 +54,27 @@ def duracion(delta: timedelta) -> str:
     if not days:
         parts.append(f"{minutes} minuto{'s' if minutes != 1 else ''}")
     return " y ".join(parts)
+
+
+def plural(word: str) -> str:
+    """The plural of a Spanish noun as the product writes them; in a compound the
+    first word takes it (``día-curso`` → ``días-curso``).
+
+    >>> plural("envío"), plural("día-curso"), plural("error"), plural("curso")
+    ('envíos', 'días-curso', 'errores', 'cursos')
+    """
+    head, dash, tail = word.partition("-")
+    head = head + ("s" if head[-1] in "aeiouáéíóú" else "es")
+    return head + dash + tail
+
+
+def cantidad(count: int, singular: str, plural_form: str | None = None) -> str:
+    """A count and its noun in the right number (never "día(s)"); thousands with a dot.
+
+    >>> cantidad(1, "día-curso"), cantidad(0, "envío"), cantidad(1194, "estudiante")
+    ('1 día-curso', '0 envíos', '1.194 estudiantes')
+    >>> cantidad(2, "día trabajado", "días trabajados")
+    '2 días trabajados'
+    """
+    noun = singular if count == 1 else (plural_form or plural(singular))
+    return f"{numero(count)} {noun}"

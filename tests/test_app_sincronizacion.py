@@ -48,14 +48,15 @@ def test_one_day_goes_through_the_cloud_dialog(school):
     cloud = at.button(key=f"send_{day.isoformat()}")
     assert cloud.help == "Sincronizar día" and not cloud.disabled
     at = cloud.click().run()
-    assert "Se enviarán **1** día(s)-curso en 1 envío(s) a SIGE." in texts(at, "success")
+    assert "Se enviarán **1 día-curso en 1 envío** a SIGE." in texts(at, "success")
     assert active_jobs(school) == set()  # nothing queued before confirming
     at = at.button(key="confirm_sync").click().run()
     assert not at.exception
     assert active_jobs(school) == {(READY, day)}
     assert CLOCK_ICON in day_state(at, day) and "En proceso" in day_state(at, day)
     assert "Por sincronizar" in day_state(at, SAMPLE_DAYS[1])  # only that day
-    assert any("En cola para enviar a SIGE: 1 día(s)-curso" in t for t in texts(at, "success"))
+    assert any("En cola para enviar a SIGE: 1 día-curso en 1 envío." in t
+               for t in texts(at, "success"))
     assert f"send_{day.isoformat()}" not in [b.key for b in at.button]  # no cloud while sent
 
 
@@ -64,7 +65,7 @@ def test_a_range_goes_through_the_sincronizacion_sige_dialog(school):
     at = at.button(key="sync_range_open").click().run()
     first, last = SAMPLE_DAYS[1], SAMPLE_DAYS[3]
     at = at.date_input(key="sync_range").set_value((first, last)).run()
-    assert "Se enviarán **3** día(s)-curso en 3 envío(s) a SIGE." in texts(at, "success")
+    assert "Se enviarán **3 días-curso en 3 envíos** a SIGE." in texts(at, "success")
     at = at.button(key="confirm_sync").click().run()
     assert not at.exception
     assert active_jobs(school) == {(READY, d) for d in SAMPLE_DAYS[1:4]}
@@ -78,8 +79,8 @@ def test_seleccionar_todas_shows_what_is_sent_and_what_is_refused(school):
     at = at.button(key="sync_range_open").click().run()
     at = at.toggle(key="sync_all").set_value(True).run()
     assert not at.exception
-    assert "Se enviarán **6** día(s)-curso en 6 envío(s) a SIGE." in texts(at, "success")
-    assert "**No se enviarán: 6**" in texts(at, "markdown")
+    assert "Se enviarán **6 días-curso en 6 envíos** a SIGE." in texts(at, "success")
+    assert "**No se enviarán: 6 días-curso**" in texts(at, "markdown")
     refused = at.table[-1].value
     assert set(refused["Curso"]) == {"1° Básico A"}  # the course people read, not 110-1-A
     assert refused["Motivo"].str.contains("Caso 1").all()
@@ -88,7 +89,7 @@ def test_seleccionar_todas_shows_what_is_sent_and_what_is_refused(school):
     assert set(queued["Curso"]) == {"2° Básico A"} and len(queued) == 6
     at = at.button(key="confirm_sync").click().run()
     assert active_jobs(school) == {(READY, d) for d in SAMPLE_DAYS}
-    assert any("No se pusieron en cola: 6" in t for t in texts(at, "success"))
+    assert any("No se pusieron en cola: 6 días-curso." in t for t in texts(at, "success"))
 
 
 def test_a_director_sends_a_day_that_is_not_ready_with_a_reason(school):
@@ -96,20 +97,29 @@ def test_a_director_sends_a_day_that_is_not_ready_with_a_reason(school):
     day = SAMPLE_DAYS[0]
     at = at.button(key=f"send_{day.isoformat()}").click().run()
     assert at.button(key="confirm_sync").disabled  # refused: not ready
-    at = at.text_area(key="override_reason").input("corto").run()
-    assert any("al menos 10 caracteres" in str(v) for v in at.table[-1].value["Motivo"])
-    assert at.button(key="confirm_sync").disabled
-    at = at.text_area(key="override_reason").input(
-        "Sofía se retiró; SIGE aún no registra el retiro.").run()
-    assert any("por decisión del Director(a)" in t for t in texts(at, "info"))
-    at = at.button(key="confirm_sync").click().run()
+    override = at.button(key="confirm_override")  # the form's own button, never disabled
+    assert override.label == "Sincronizar con motivo" and not override.disabled
+    at = at.button(key="confirm_override").click().run()  # nothing typed yet
+    assert any("Escriba el motivo" in e.value for e in at.error)
+    assert active_jobs(school) == set()
+    at.text_area(key="override_reason").input("corto")
+    at = at.button(key="confirm_override").click().run()
+    assert any("al menos 10 caracteres" in e.value for e in at.error)
+    assert at.text_area(key="override_reason").value == "corto"  # what was typed stays
+    assert active_jobs(school) == set()
+    at.text_area(key="override_reason").input("Sofía se retiró; SIGE aún no registra el retiro.")
+    at = at.button(key="confirm_override").click().run()
+    assert not at.exception
     assert active_jobs(school) == {(NOT_READY, day)}
+    assert any("Por decisión del Director(a), aunque no están listos: 1 día-curso." in t
+               for t in texts(at, "success"))
 
 
 def test_an_asistencia_cannot_override(school):
     at = pick_course(open_page("asistencia", PAGE), NOT_READY)
     at = at.button(key=f"send_{SAMPLE_DAYS[0].isoformat()}").click().run()
     assert not at.text_area and at.button(key="confirm_sync").disabled
+    assert "confirm_override" not in [b.key for b in at.button]
     assert any("solo el Director(a) puede enviarlos igual" in t for t in texts(at, "caption"))
 
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
-
+from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
+from reconcile.db import transaction
+from reconcile.db.models import CourseDay
 from tests.app_helpers import ROOT, app, log_in, make_user, open_page
 from tests.schools_helpers import school_month, worked_days
+from ui.status_view import COLOURS, STATE_Z, state_scale
 
 PAGE = "pages/sostenedor.py"
 FIRST, SECOND, OTHER = 24875, 30001, 40002
@@ -82,11 +85,16 @@ def test_the_school_at_risk_first_with_its_counts(schools):
     assert SECOND_NAME in at.warning[0].value
     heat = next(t for t in chart(at)["data"] if t["type"] == "heatmap")
     assert heat["text"][0][0] == "50%<br>⚠ 1"  # one of two synced, one error
-    assert heat["z"][1] == [1] * days  # the first school: all synced
+    assert heat["z"][1] == [STATE_Z["sincronizado"]] * days  # the first school: all synced
+    assert heat["z"][0][0] == STATE_Z["error"]  # a day with an error is never green
+    assert heat["colorscale"] == state_scale()["colorscale"]  # Estado's colours
     hover = next(t for t in chart(at)["data"] if t["type"] == "scatter")["hovertext"][0]
     assert "Sincronizados: 1 de 2 días-curso con registro (50%)" in hover
     assert "Con error: 1" in hover
     assert at.metric[0].value == "03-12-2026"
+    assert second["Aviso"] == "1 día-curso con error: Caso 1: faltan estudiantes que SIGE " \
+        "tiene matriculados."
+    assert table.iloc[1]["Aviso"] == "—"
     assert "Quedan 17 días y 7 horas para el cierre más próximo (03-12-2026 17:00)." in [
         c.value for c in at.caption]
 
@@ -119,3 +127,53 @@ def test_the_navigation_offers_it_only_with_several_schools(schools):
 
     assert any("sostenedor" in path for path in pages("slep"))
     assert not any("sostenedor" in path for path in pages("director"))
+
+
+def test_the_headline_adds_up_the_tables_columns(schools):
+    at = open_page("slep", PAGE)
+    table = at.table[0].value
+    shown = {m.label: m.value for m in at.metric}
+    for column in ("Sin sincronizar", "Con error", "Sin registro en el Libro"):
+        assert shown[column] == str(sum(int(v) for v in table[column])), column
+    assert (shown["Sin sincronizar"], shown["Con error"], shown["Sin registro en el Libro"]) \
+        == ("3", "1", "1")
+
+
+def test_a_school_whose_every_send_fails_comes_first_and_says_why(db_url, clock, schools):
+    """A third school with fewer course-days missing than Liceo Norte (all of whose are
+    left to send), but every send refused for its convenio: first, in Estado's red,
+    and its Aviso names the cause."""
+    days = schools
+    school_month(db_url, clock, 50003, "Escuela Sin Convenio", 1,
+                 lambda c, d: {days[0]: "error", days[1]: "por_sincronizar"}.get(d))
+    with transaction(db_url) as session:
+        session.execute(update(CourseDay).where(CourseDay.rbd == 50003, CourseDay.state ==
+                                                "error").values(cause="sin_convenio"))
+        session.execute(update(CourseDay).where(CourseDay.rbd == SECOND)
+                        .values(state="por_sincronizar"))
+    make_user(db_url, "slep3", "sostenedor", [FIRST, SECOND, 50003])
+    at = open_page("slep3", PAGE)
+    assert not at.exception
+    table = at.table[0].value
+    assert table.iloc[0]["Establecimiento"] == "Escuela Sin Convenio (RBD 50003)"
+    assert table.iloc[0]["Aviso"].startswith("Todos los envíos fallan (1 día-curso con error):"
+                                             " Sin convenio")
+    assert "Escuela Sin Convenio" in at.warning[0].value
+    assert "Todos los envíos fallan" in at.warning[0].value
+    heat = next(t for t in chart(at)["data"] if t["type"] == "heatmap")
+    assert heat["y"][0] == "Escuela Sin Convenio (RBD 50003)"
+    assert heat["z"][0][0] == STATE_Z["error"] and heat["text"][0][0] == "0%<br>⚠ 1"
+    assert COLOURS["error"] in str(heat["colorscale"])
+
+
+def test_the_heatmap_has_a_summary_line_and_a_table_view(schools):
+    at = open_page("slep", PAGE)
+    days = len(schools)
+    summary = next(c.value for c in at.caption if c.value.startswith("2 establecimientos"))
+    assert f"por {days} días" in summary
+    assert f"Liceo Norte: SIGE tiene {2 * days - 4} de {2 * days - 1} días-curso con " \
+           "registro (1 día-curso con error" in summary
+    view = at.dataframe[0].value
+    assert list(view.index) == [f"{SECOND_NAME} (RBD {SECOND})", f"{FIRST_NAME} (RBD {FIRST})"]
+    assert view.iloc[0, 0] == "Error (50% · ⚠ 1)"
+    assert view.iloc[1, 0] == "Sincronizado (100%)"

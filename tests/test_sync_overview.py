@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, update
 
 from reconcile import auth, settings
-from reconcile.clock import as_santiago
+from reconcile.clock import FixedClock, as_santiago
 from reconcile.db import session_factory, transaction
 from reconcile.db.engine import get_engine
 from reconcile.db.models import CourseDay
@@ -126,3 +126,66 @@ def test_each_school_has_its_own_close(db_url, clock, schools):
     assert found.school(SECOND).close_at == as_santiago(datetime(2026, 12, 7, 12, 0))
     assert found.school(FIRST).close_at == as_santiago(datetime(2026, 12, 3, 17, 0))
     assert "Quedan 21 días" in found.school(SECOND).close_line_es()
+
+
+def test_a_day_shows_its_worst_state_as_on_estado(db_url, clock, schools):
+    second = overview_of(db_url, "slep", clock).school(SECOND)
+    assert second.days[schools[0]].state == "error"  # one synced, one error: not green
+    assert second.days[schools[2]].state == "en_proceso"
+    assert second.days[schools[-1]].state == "por_sincronizar"
+    assert second.days[schools[3]].state == "sincronizado"
+    empty = overview_of(db_url, "slep", clock).school(FIRST)
+    with transaction(db_url) as session:
+        session.execute(update(CourseDay).where(CourseDay.rbd == FIRST, CourseDay.day ==
+                                                schools[0]).values(state="sin_registro"))
+    empty = overview_of(db_url, "slep", clock).school(FIRST)
+    assert empty.days[schools[0]].state == "sin_registro"
+
+
+def other_left_to_send(url: str, days) -> None:  # noqa: ANN001
+    """The third school (four courses) with almost everything left to send: more
+    course-days missing than any other, but one synced (it has sent)."""
+    with transaction(url) as session:
+        session.execute(update(CourseDay).where(CourseDay.rbd == OTHER)
+                        .values(state="por_sincronizar"))
+        session.execute(update(CourseDay).where(CourseDay.rbd == OTHER, CourseDay.day ==
+                                                days[0]).values(state="sincronizado"))
+
+
+def test_nothing_sent_near_the_close_comes_first(db_url, clock, schools):
+    """The third school has more left to send; the first has sent nothing at all. Far
+    from the close the count decides; three days before it, nothing sent comes first
+    and says so."""
+    other_left_to_send(db_url, schools)
+    with transaction(db_url) as session:
+        session.execute(update(CourseDay).where(CourseDay.rbd == FIRST, CourseDay.day.in_(
+            schools[:2])).values(state="por_sincronizar"))
+        session.execute(update(CourseDay).where(CourseDay.rbd == FIRST, CourseDay.day.in_(
+            schools[2:])).values(state="sin_registro"))
+    found = overview_of(db_url, "todos", clock)
+    first, other = found.school(FIRST), found.school(OTHER)
+    assert first.nothing_sent and not other.nothing_sent and other.missing > first.missing
+    assert [s.rbd for s in found.schools][:2] == [OTHER, FIRST]
+    assert first.aviso_es() == "Nada enviado a SIGE y quedan 17 días y 7 horas para el cierre."
+    near = FixedClock(datetime(2026, 12, 1, 9, 0))  # SIGE still takes November
+    found = overview_of(db_url, "todos", near)
+    assert [s.rbd for s in found.schools][:2] == [FIRST, OTHER]
+    assert found.school(FIRST).aviso_es() == ("Nada enviado a SIGE y quedan 2 días y 8 horas "
+                                              "para el cierre.")
+
+
+def test_every_send_failing_comes_first_and_names_its_cause(db_url, clock, schools):
+    other_left_to_send(db_url, schools)
+    with transaction(db_url) as session:
+        session.execute(update(CourseDay).where(CourseDay.rbd == FIRST, CourseDay.day ==
+                                                schools[0]).values(state="error",
+                                                                   cause="sin_convenio"))
+        session.execute(update(CourseDay).where(CourseDay.rbd == FIRST, CourseDay.day !=
+                                                schools[0]).values(state="sin_registro"))
+    found = overview_of(db_url, "todos", clock)
+    first = found.school(FIRST)
+    assert first.all_failing and found.school(OTHER).missing > first.missing
+    assert [s.rbd for s in found.schools][:2] == [FIRST, OTHER]
+    assert first.aviso_es() == ("Todos los envíos fallan (3 días-curso con error): Sin "
+                                "convenio: SIGE rechazó o no tiene las credenciales del "
+                                "convenio.")

@@ -1,17 +1,16 @@
-"""The sostenedor view's pieces: the schools x days heatmap (the share of each
-school's course-days SIGE has, errors counted) and the schools table, read from
-``reconcile.sync.overview``."""
+"""The sostenedor view's pieces: the schools x days heatmap (each day in Estado's
+state colours, with the share of course-days SIGE has and the errors), its table
+view, and the schools table, read from ``reconcile.sync.overview``."""
 from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from reconcile.es_cl import duracion, fecha_hora, numero
-from reconcile.sync.overview import SchoolsOverview, describe, percent
-from reconcile.sync.status import day_label
+from reconcile.es_cl import duracion, fecha, fecha_hora, numero
+from reconcile.sync.overview import DayCounts, SchoolsOverview, describe, percent
+from reconcile.sync.status import SHORT_ES, day_label
+from ui.status_view import STATE_Z, legend_traces, state_scale
 
-# from nothing synced yet (the blue of "por sincronizar") to all synced (green)
-SCALE = [[0.0, "#d6eaf8"], [0.5, "#a9dfbf"], [1.0, "#27ae60"]]
 ROW_PX = 44  # one school row
 CHART_MARGIN_PX = 110
 
@@ -31,17 +30,12 @@ def heatmap(overview: SchoolsOverview) -> tuple[go.Figure, list[int]]:
         z_row, text_row = [], []
         for day in overview.days:
             counts = school.days.get(day)
-            share = counts.share_synced if counts else None
-            z_row.append(share)
-            if counts is None or share is None:
-                text_row.append("" if counts is None else "·")
-            else:
-                text_row.append(percent(share) + (f"<br>⚠ {counts.errors}" if counts.errors
-                                                  else ""))
+            z_row.append(STATE_Z[counts.state] if counts else None)  # Estado's colours
+            text_row.append(cell_text(counts).replace(" · ", "<br>"))
         z.append(z_row)
         text.append(text_row)
     figure = go.Figure(go.Heatmap(
-        z=z, x=columns, y=rows, zmin=0, zmax=1, colorscale=SCALE, showscale=False,
+        z=z, x=columns, y=rows, **state_scale(), showscale=False,
         text=text, texttemplate="%{text}", textfont={"size": 11}, hoverinfo="skip",
         xgap=2, ygap=2, name="Establecimientos"))
     keys, xs, ys, hovers = [], [], [], []
@@ -56,9 +50,11 @@ def heatmap(overview: SchoolsOverview) -> tuple[go.Figure, list[int]]:
         marker={"symbol": "square", "size": 26, "color": "rgba(0,0,0,0)"},
         selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 1}},
         name="Días"))
+    legend_traces(figure)
     figure.update_layout(
         height=CHART_MARGIN_PX + ROW_PX * max(len(rows), 1),
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        legend={"orientation": "h", "yref": "container", "yanchor": "top", "y": 1.0, "x": 0},
         xaxis={"side": "top", "type": "category", "fixedrange": True, "showgrid": False,
                "range": [-0.5, len(columns) - 0.5]},
         yaxis={"type": "category", "fixedrange": True, "showgrid": False,
@@ -78,5 +74,25 @@ def table(overview: SchoolsOverview) -> pd.DataFrame:
         "Sin sincronizar": numero(school.not_synced),
         "Con error": numero(school.errors),
         "Sin registro en el Libro": numero(school.no_record),
-        "Aviso": school.notice or ("Sin nómina SIGE cargada." if not school.courses else "—"),
+        "Aviso": school.aviso_es(),
     } for school in overview.schools])
+
+
+def cell_text(counts: DayCounts | None) -> str:
+    """A school's day in a cell: the share SIGE has and the errors (``·``: no record)."""
+    if counts is None:
+        return ""
+    if counts.share_synced is None:
+        return "·"
+    return percent(counts.share_synced) + (f" · ⚠ {counts.errors}" if counts.errors else "")
+
+
+def table_view(overview: SchoolsOverview) -> pd.DataFrame:
+    """The heatmap as a table (schools x days, the state in words and the share), for
+    a screen reader or whoever prefers to read it."""
+    return pd.DataFrame(
+        [[f"{SHORT_ES[counts.state]} ({cell_text(counts)})" if counts else "Sin clases"
+          for counts in (school.days.get(day) for day in overview.days)]
+         for school in overview.schools],
+        index=[row_label(school.name, school.rbd) for school in overview.schools],
+        columns=[fecha(day) for day in overview.days]).rename_axis(index="Establecimiento")

@@ -11,12 +11,51 @@ import plotly.graph_objects as go
 from reconcile.db.models import EN_PROCESO, ERROR, POR_SINCRONIZAR, SIN_REGISTRO, SINCRONIZADO
 from reconcile.es_cl import fecha, fecha_hora, rut_es
 from reconcile.sync import states
-from reconcile.sync.status import STATE_ORDER, ErrorEntry, MonthStatus, day_label, describe
+from reconcile.sync.status import (
+    SHORT_ES,
+    STATE_ORDER,
+    ErrorEntry,
+    MonthStatus,
+    day_label,
+    describe,
+)
 
 COLOURS = {SIN_REGISTRO: "#d5d8dc", POR_SINCRONIZAR: "#85c1e9", EN_PROCESO: "#f5b041",
            SINCRONIZADO: "#58d68d", ERROR: "#ec7063"}
 ROW_PX = 26  # one course row; the chart grows with the school
 CHART_MARGIN_PX = 120
+
+
+STATE_Z = {state: n for n, state in enumerate(STATE_ORDER)}  # a cell's z: its state
+
+
+def state_scale() -> dict:
+    """The heatmaps' colour scale: one step per state (no blending), z = ``STATE_Z``.
+    Estado and Establecimientos both draw with it, so a colour means one state."""
+    last = len(STATE_ORDER) - 1
+    scale = []
+    for state, n in STATE_Z.items():
+        scale += [[n / (last + 1), COLOURS[state]], [(n + 1) / (last + 1), COLOURS[state]]]
+    return {"zmin": -0.5, "zmax": last + 0.5, "colorscale": scale}
+
+
+def legend_traces(figure: go.Figure) -> None:
+    """One legend entry per state: its colour, symbol and name."""
+    for state in STATE_ORDER:
+        figure.add_trace(go.Scatter(
+            x=[None], y=[None], mode="markers", name=f"{states.SYMBOLS[state]} "
+            f"{states.LABELS_ES[state]}", marker={"symbol": "square", "size": 14,
+                                                  "color": COLOURS[state]}))
+
+
+def table_view(status: MonthStatus) -> pd.DataFrame:
+    """The heatmap as a table (courses x days, each state in words), for a screen
+    reader or whoever prefers to read it."""
+    table = pd.DataFrame(
+        [[f"{cell.symbol} {SHORT_ES[cell.state]}" for cell in
+          (status.cell(code, day) for day in status.days)] for code in status.labels],
+        index=list(status.labels.values()), columns=[fecha(day) for day in status.days])
+    return table.rename_axis(index="Curso")
 
 
 def heatmap(status: MonthStatus) -> tuple[go.Figure, list[tuple[str, date]]]:
@@ -25,19 +64,13 @@ def heatmap(status: MonthStatus) -> tuple[go.Figure, list[tuple[str, date]]]:
     back), and an invisible marker over each cell takes the hover and the click."""
     codes, names = list(status.labels), list(status.labels.values())
     columns = [day_label(day) for day in status.days]
-    index = {state: n for n, state in enumerate(STATE_ORDER)}
     z, text = [], []
     for code in codes:
         cells = [status.cell(code, day) for day in status.days]
-        z.append([index[c.state] for c in cells])
+        z.append([STATE_Z[c.state] for c in cells])
         text.append([c.symbol for c in cells])
-    last = len(STATE_ORDER) - 1
-    scale = []
-    for state, n in index.items():  # a step per state: no blending between colours
-        scale += [[n / (last + 1), COLOURS[state]], [(n + 1) / (last + 1), COLOURS[state]]]
     figure = go.Figure(go.Heatmap(
-        z=z, x=columns, y=names, zmin=-0.5, zmax=last + 0.5, colorscale=scale,
-        showscale=False, text=text, texttemplate="%{text}", textfont={"size": 13},
+        z=z, x=columns, y=names, **state_scale(), showscale=False, text=text, texttemplate="%{text}", textfont={"size": 13},
         hoverinfo="skip", xgap=2, ygap=2, name="Estado"))
     keys, xs, ys, hovers = [], [], [], []
     for code, name in zip(codes, names, strict=True):
@@ -51,11 +84,7 @@ def heatmap(status: MonthStatus) -> tuple[go.Figure, list[tuple[str, date]]]:
         marker={"symbol": "square", "size": 18, "color": "rgba(0,0,0,0)"},
         selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 1}},
         name="Días-curso"))
-    for state in STATE_ORDER:  # the legend: one entry per state, colour and symbol
-        figure.add_trace(go.Scatter(
-            x=[None], y=[None], mode="markers", name=f"{states.SYMBOLS[state]} "
-            f"{states.LABELS_ES[state]}", marker={"symbol": "square", "size": 14,
-                                                  "color": COLOURS[state]}))
+    legend_traces(figure)
     figure.update_layout(
         height=CHART_MARGIN_PX + ROW_PX * max(len(codes), 1),
         margin={"l": 10, "r": 10, "t": 60, "b": 10},

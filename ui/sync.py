@@ -13,19 +13,24 @@ from reconcile.auth import DIRECTOR, AuthUser, authorize
 from reconcile.db import session_factory, transaction
 from reconcile.db.models import EN_PROCESO, ERROR, POR_SINCRONIZAR, SIN_REGISTRO, SINCRONIZADO
 from reconcile.errors import PermissionDenied, UserError
-from reconcile.es_cl import fecha
+from reconcile.es_cl import cantidad, fecha
 from reconcile.sige_calendar import Month
 from reconcile.sync import rules, states
-from reconcile.sync.status import CourseDayStatus, MonthStatus, day_label, describe
+from reconcile.sync.plan_reading import queued_counts, split_refusals
+from reconcile.sync.status import (
+    SHORT_ES,
+    WORST_FIRST,
+    CourseDayStatus,
+    MonthStatus,
+    day_label,
+    describe,
+)
 from ui import context
 
 PENDING = "sync_pending"  # what a cloud or the blue button asked to send
 FLASH = "sync_flash"  # the counts after queueing, shown once
 COLOURS = {SIN_REGISTRO: "gray", POR_SINCRONIZAR: "blue", EN_PROCESO: "orange",
            SINCRONIZADO: "green", ERROR: "red"}
-SHORT_ES = {SIN_REGISTRO: "Sin registro", POR_SINCRONIZAR: "Por sincronizar",
-            EN_PROCESO: "En proceso", SINCRONIZADO: "Sincronizado", ERROR: "Error"}
-WORST_FIRST = (ERROR, EN_PROCESO, POR_SINCRONIZAR, SINCRONIZADO, SIN_REGISTRO)
 LEGEND = (POR_SINCRONIZAR, EN_PROCESO, SINCRONIZADO, ERROR, SIN_REGISTRO)
 BLUE = "#1c6dd0"
 ICONS = {SIN_REGISTRO: ":material/remove:", POR_SINCRONIZAR: ":material/cloud:",
@@ -33,6 +38,11 @@ ICONS = {SIN_REGISTRO: ":material/remove:", POR_SINCRONIZAR: ":material/cloud:",
          ERROR: ":material/warning:"}
 SEND_HELP = "Sincronizar día"
 DIALOG_KEYS = ("override_reason", "sync_all", "sync_range")
+# A day's cloud: its label ("Sincronizar 03-12-2026, 3° Básico A") stays in the
+# accessibility tree but off the narrow cell (the usual visually-hidden rule).
+SEND_LABEL_CSS = ('[class*="st-key-send_"] button [data-testid="stMarkdownContainer"] '
+                  "{position: absolute; width: 1px; height: 1px; overflow: hidden; "
+                  "clip-path: inset(50%); white-space: nowrap;}")
 
 
 def why_not_allowed(user: AuthUser, rbd: int) -> str | None:
@@ -82,6 +92,7 @@ def day_strip(status: MonthStatus, course: str | None, allowed: bool, reason: st
     if not status.days:
         st.caption(f"No hay días trabajados en {status.month.label_es} hasta hoy.")
         return
+    st.html(f"<style>{SEND_LABEL_CSS}</style>")
     width = 7 if any(day.weekday() >= 5 for day in status.days) else 5
     weeks: dict[tuple[int, int], list[date]] = {}
     for day in status.days:
@@ -110,7 +121,10 @@ def _day_cell(status: MonthStatus, course: str | None, day: date, allowed: bool,
     if not any(c.sendable for c in cells):
         return
     blocked = reason or status.notice
-    if st.button("", key=f"send_{day.isoformat()}", icon=":material/cloud_upload:",
+    who = status.labels.get(course, course) if course else "todos los cursos"
+    # the words name the button for a screen reader; the eye sees only the cloud
+    if st.button(f"Sincronizar {fecha(day)}, {who}", key=f"send_{day.isoformat()}",
+                 icon=":material/cloud_upload:",
                  help=SEND_HELP if not blocked else f"{SEND_HELP}: {blocked}",
                  disabled=not allowed or status.notice is not None):
         _open({"kind": "day", "day": day, "course": course})
@@ -127,6 +141,11 @@ def _open(pending: dict) -> None:
         st.session_state.pop(key, None)
     st.session_state[PENDING] = pending
     st.rerun()
+
+
+def legend() -> str:
+    """The states in words beside their symbols (a screen reader reads no icon names)."""
+    return " · ".join(f"{states.SYMBOLS[s]} {SHORT_ES[s].lower()}" for s in LEGEND)
 
 
 def grid(status: MonthStatus) -> pd.DataFrame:
@@ -169,94 +188,133 @@ def _confirm_range(user: AuthUser, rbd: int, status: MonthStatus, pending: dict)
     st.write(f"Enviar a SIGE la asistencia de **{who}**.")
     whole = st.toggle("Seleccionar todas", key="sync_all",
                       help=f"Cada día trabajado de {status.month.label_es} hasta hoy.")
+    if whole:
+        # the dates give way to what is chosen, so the switch visibly does something
+        with session_factory()() as session:
+            start, end = rules.month_range(session, rbd, context.clock())
+        worked = [day for day in status.days if start <= day <= end]
+        st.info(f"Todo {status.month.label_es} hasta hoy: del {fecha(start)} al {fecha(end)}, "
+                f"{cantidad(len(worked), 'día trabajado', 'días trabajados')}. Los días sin "
+                "asistencia en el Libro Digital no se cuentan como rechazos.",
+                icon=":material/date_range:")
+        _plan_and_send(user, rbd, status, start, end, [course] if course else None, True)
+        return
     first = status.month.first_day
     last = min(status.month.last_day, status.now.date())
     if last < first:
         last = first
     chosen = st.date_input("Fechas", value=(first, last), min_value=first,
                            max_value=status.month.last_day, format="DD-MM-YYYY",
-                           key="sync_range", disabled=whole)
-    if whole:
-        with session_factory()() as session:
-            start, end = rules.month_range(session, rbd, context.clock())
-    elif isinstance(chosen, tuple) and len(chosen) == 2:
+                           key="sync_range")
+    if isinstance(chosen, tuple) and len(chosen) == 2:
         start, end = chosen
     else:
         st.info("Elija la fecha de término del rango.")
         return
-    _plan_and_send(user, rbd, status, start, end, [course] if course else None, whole)
+    _plan_and_send(user, rbd, status, start, end, [course] if course else None, False)
 
 
 def _plan_and_send(user: AuthUser, rbd: int, status: MonthStatus, start: date, end: date,
                    courses: list[str] | None, whole: bool) -> None:
-    """The rules' plan (what will be sent, what is refused and why), a Director's
-    override, and the confirmation."""
+    """The rules' plan (what will be sent, what is refused and why), the confirmation,
+    and a Director's override: a reason typed in a form with its own button, so that
+    nothing waits for the box to lose focus (the rules check the reason when pressed)."""
     clock = context.clock()
-    reason = None
     with session_factory()() as session:
         plan = rules.plan(session, user, rbd, start, end, courses, None, clock, whole)
     not_ready = [r for r in plan.refused if r.reason.startswith("no está listo")]
-    summary = st.container()  # the plan goes above the Director's reason, drawn last
-    if not_ready and user.role == DIRECTOR:
-        reason = st.text_area(
-            "Motivo para enviar igual los días-curso que no están listos (opcional)",
-            key="override_reason", placeholder="Ej.: el estudiante faltante se retiró; SIGE "
-            "aún no registra el retiro.",
-            help=f"Solo el Director(a); al menos {rules.MIN_OVERRIDE_REASON} caracteres. "
-                 "Queda registrado.").strip() or None
-        if reason:
-            with session_factory()() as session:
-                plan = rules.plan(session, user, rbd, start, end, courses, reason, clock, whole)
-    with summary:
-        _show_plan(plan, status.labels)
+    _show_plan(plan, status.labels)
     if not_ready and user.role != DIRECTOR:
         st.caption("Los días-curso que no están listos se corrigen en «Conciliación»; solo el "
                    "Director(a) puede enviarlos igual, indicando un motivo.")
     blue_button("confirm_sync")
-    send, cancel, _ = st.columns([1, 1, 3])
-    if send.button("Sincronizar", type="primary", key="confirm_sync",
-                   disabled=not plan.queued):
-        try:
-            with st.spinner("Revisando y poniendo en cola los días-curso…"), \
-                    transaction() as session:
-                done = rules.request(session, user, rbd, start, end, courses, reason, clock,
-                                     whole)
-        except UserError as problem:
-            st.error("\n\n".join(problem.reasons))
-            return
-        st.session_state.pop(PENDING, None)
-        st.session_state[FLASH] = sent_message(done)
-        st.rerun()
+    send, cancel, _ = st.columns([2, 1, 3])
+    if send.button("Sincronizar" if not not_ready else "Sincronizar solo los listos",
+                   type="primary", key="confirm_sync", disabled=not plan.queued,
+                   help=None if plan.queued else "No hay días-curso listos para enviar."):
+        _send(user, rbd, start, end, courses, None, whole)
     if cancel.button("Cancelar", key="cancel_sync"):
         st.session_state.pop(PENDING, None)
         st.rerun()
+    if not_ready and user.role == DIRECTOR:
+        _override_form(user, rbd, start, end, courses, whole, len(not_ready))
+
+
+def _override_form(user: AuthUser, rbd: int, start: date, end: date,
+                   courses: list[str] | None, whole: bool, not_ready: int) -> None:
+    """The Director's reason to send the not-ready days too. A form sends the box and
+    the button together; ``enter_to_submit=False`` keeps Streamlit's English "Press
+    Ctrl+Enter" hint away."""
+    with st.form("override_form", enter_to_submit=False):
+        st.markdown(f"**Enviar igual {cantidad(not_ready, 'día-curso')} que no "
+                    f"{'está listo' if not_ready == 1 else 'están listos'}** (solo el "
+                    "Director(a); queda registrado)")
+        reason = st.text_area(
+            f"Motivo (al menos {rules.MIN_OVERRIDE_REASON} caracteres)", key="override_reason",
+            placeholder="Ej.: el estudiante faltante se retiró; SIGE aún no registra el retiro.")
+        blue_button("confirm_override")
+        pressed = st.form_submit_button("Sincronizar con motivo", key="confirm_override",
+                                        type="primary")
+    if pressed and not reason.strip():  # an empty reason would be no override at all
+        st.error(f"Escriba el motivo para enviar igual los días-curso que no están listos (al "
+                 f"menos {rules.MIN_OVERRIDE_REASON} caracteres).")
+    elif pressed:
+        _send(user, rbd, start, end, courses, reason, whole)
+
+
+def _send(user: AuthUser, rbd: int, start: date, end: date, courses: list[str] | None,
+          reason: str | None, whole: bool) -> None:
+    """Queue through the rules; a refusal shows its reasons and keeps the dialog open."""
+    try:
+        with st.spinner("Revisando y poniendo en cola los días-curso…"), \
+                transaction() as session:
+            done = rules.request(session, user, rbd, start, end, courses, reason,
+                                 context.clock(), whole)
+    except UserError as problem:
+        st.error("\n\n".join(problem.reasons))
+        return
+    st.session_state.pop(PENDING, None)
+    st.session_state[FLASH] = sent_message(done)
+    st.rerun()
 
 
 def sent_message(plan: rules.SyncPlan) -> str:
-    text = (f"En cola para enviar a SIGE: {len(plan.queued)} día(s)-curso en "
-            f"{len(plan.units)} envío(s).")
+    text = f"En cola para enviar a SIGE: {queued_counts(plan)}."
+    if plan.overridden:
+        text += (f" Por decisión del Director(a), aunque no están listos: "
+                 f"{cantidad(len(plan.overridden), 'día-curso')}.")
     if plan.refused:
-        text += f" No se pusieron en cola: {len(plan.refused)}."
+        text += f" No se pusieron en cola: {cantidad(len(plan.refused), 'día-curso')}."
     return text + " El avance se ve aquí y en «Estado»."
 
 
 def _show_plan(plan: rules.SyncPlan, labels: dict[str, str]) -> None:
+    """What will be sent, then what a person can act on, then (folded, counted) what
+    needs nothing: already synced or already on its way."""
     if plan.queued:
-        st.success(f"Se enviarán **{len(plan.queued)}** día(s)-curso en {len(plan.units)} "
-                   f"envío(s) a SIGE.")
+        st.success(f"Se enviarán **{queued_counts(plan)}** a SIGE.")
         with st.expander("Días-curso que se enviarán"):
             st.table(refusal_table([(labels.get(c.code, c.code), d, None)
                                     for c, d in plan.queued], with_reason=False),
                      hide_index=True)
     else:
-        st.warning("No hay días-curso para enviar con esta selección.")
-    if plan.overridden:
-        st.info(f"{len(plan.overridden)} día(s)-curso no están listos y se enviarán por "
-                f"decisión del Director(a) (motivo: «{plan.override_reason}»).")
-    if plan.refused:
-        st.markdown(f"**No se enviarán: {len(plan.refused)}**")
-        st.container(height=260 if len(plan.refused) > 6 else "content").table(refusal_table([(labels.get(r.course, r.course) if r.course else None, r.day,
-                                 r.reason) for r in plan.refused]), hide_index=True)
+        st.warning("No hay días-curso listos para enviar con esta selección.")
+    split = split_refusals(plan.refused)
+    if split.actionable:
+        st.markdown(f"**No se enviarán: {cantidad(len(split.actionable), 'día-curso')}**"
+                    if any(r.course for r in split.actionable) else "**No se puede enviar:**")
+        box = st.container(height=260 if len(split.actionable) > 6 else "content",
+                           key="refused_actionable")
+        box.table(refusal_table(_rows(split.actionable, labels)), hide_index=True)
+    if split.settled:
+        with st.expander(split.settled_line.capitalize()):
+            st.table(refusal_table(_rows(split.settled, labels)), hide_index=True)
+
+
+def _rows(refused: list[rules.Refusal], labels: dict[str, str]
+          ) -> list[tuple[str | None, date | None, str]]:
+    return [(labels.get(r.course, r.course) if r.course else None, r.day, r.reason)
+            for r in refused]
 
 
 def refusal_table(rows: list[tuple[str | None, date | None, str | None]],

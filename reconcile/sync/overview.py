@@ -26,18 +26,22 @@ from reconcile.db.models import (
     EN_PROCESO,
     ERROR,
     POR_SINCRONIZAR,
+    SIN_REGISTRO,
     SINCRONIZADO,
     Course,
     CourseDay,
     Establishment,
     Setting,
 )
-from reconcile.es_cl import duracion, fecha, fecha_hora, numero
+from reconcile.es_cl import cantidad, duracion, fecha, fecha_hora, numero
+from reconcile.sige.causes import RECHAZADO
 from reconcile.sige_calendar import Month, SigeCalendar
+from reconcile.sync import states as day_states
 from reconcile.sync.status import _is_worked as is_worked
-from reconcile.sync.status import month_notice
+from reconcile.sync.status import WORST_FIRST, month_notice
 
 RECORDED = (POR_SINCRONIZAR, EN_PROCESO, SINCRONIZADO, ERROR)  # a day with a Libro record
+NEAR_CLOSE = timedelta(days=3)  # nothing sent this close to the close puts a school at risk
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,16 @@ class DayCounts:
         """Synced over the course-days with a record; None when there is none."""
         return self.synced / self.with_record if self.with_record else None
 
+    @property
+    def state(self) -> str:
+        """The state the day shows, as on Estado and Sincronización: the worst of its
+        course-days with a record (any error makes it an error day); ``sin_registro``
+        when none has one."""
+        found = {ERROR: self.errors, EN_PROCESO: self.in_process,
+                 POR_SINCRONIZAR: self.pending, SINCRONIZADO: self.synced}
+        return next((state for state in WORST_FIRST if found.get(state)),
+                    SIN_REGISTRO)
+
 
 @dataclass(frozen=True)
 class SchoolMonth:
@@ -78,6 +92,7 @@ class SchoolMonth:
     now: datetime
     notice: str | None  # why the month cannot be sent now, in plain words
     days: dict[date, DayCounts]  # the days this school works (or has a record)
+    error_causes: tuple[tuple[str, int], ...] = ()  # (cause, course-days), most first
 
     def _total(self, field: str) -> int:
         return sum(getattr(counts, field) for counts in self.days.values())
@@ -112,8 +127,54 @@ class SchoolMonth:
         return self.not_synced + self.no_record
 
     @property
+    def sent(self) -> int:
+        """Course-days that went to SIGE at some point: synced, on their way or failed."""
+        return self.synced + self.in_process + self.errors
+
+    @property
     def time_left(self) -> timedelta:
         return max(self.close_at - self.now, timedelta(0))
+
+    @property
+    def all_failing(self) -> bool:
+        """Every send failed: errors, and nothing SIGE took or is taking."""
+        return self.errors > 0 and self.synced == 0 and self.in_process == 0
+
+    @property
+    def nothing_sent(self) -> bool:
+        return self.sent == 0 and self.missing > 0
+
+    @property
+    def risk(self) -> int:
+        """0: every send fails; 1: nothing sent and the close is near; 2: the rest."""
+        if self.all_failing:
+            return 0
+        if self.nothing_sent and self.time_left <= NEAR_CLOSE:
+            return 1
+        return 2
+
+    def aviso_es(self) -> str:
+        """Why this school needs attention, in plain words ("—" when it does not)."""
+        if not self.courses:
+            return "Sin nómina SIGE cargada."
+        if self.notice:
+            return self.notice
+        cause = ""
+        if self.error_causes:
+            code = self.error_causes[0][0]
+            cause = day_states.CAUSES_ES.get(code, code)
+        if self.all_failing:
+            return (f"Todos los envíos fallan ({cantidad(self.errors, 'día-curso')} con "
+                    f"error): {cause}.")
+        if self.nothing_sent:
+            left = (f"quedan {duracion(self.time_left)} para el cierre" if self.time_left
+                    else "la declaración ya cerró")
+            return f"Nada enviado a SIGE y {left}."
+        if self.errors:
+            return f"{cantidad(self.errors, 'día-curso')} con error: {cause}."
+        if self.not_synced:
+            return f"{cantidad(self.not_synced, 'día-curso')} por sincronizar o en proceso."
+        return "—"
 
     def close_line_es(self) -> str:
         if self.time_left <= timedelta(0):
@@ -131,11 +192,25 @@ class SchoolsOverview:
     def school(self, rbd: int) -> SchoolMonth | None:
         return next((school for school in self.schools if school.rbd == rbd), None)
 
+    def summary_es(self) -> str:
+        """The heatmap in one line, for whoever cannot see it: each school, at risk
+        first, with what SIGE has and its warning."""
+        parts = []
+        for school in self.schools:
+            aviso = school.aviso_es()
+            parts.append(f"{school.name}: SIGE tiene {numero(school.synced)} de "
+                         f"{cantidad(school.with_record, 'día-curso')} con registro"
+                         + (f" ({aviso.rstrip('.')})" if aviso != "—" else ""))
+        return (f"{cantidad(len(self.schools), 'establecimiento')} por "
+                f"{cantidad(len(self.days), 'día')}. " + "; ".join(parts) + ".")
+
 
 def risk_key(school: SchoolMonth) -> tuple:
-    """Most course-days SIGE does not have first (not synced or without a record),
-    then most errors, then by name."""
-    return (-school.missing, -school.errors, school.name, school.rbd)
+    """A school whose every send fails first, then one that has sent nothing with
+    the close near (the nearest close first); then most course-days SIGE does not
+    have (not synced or without a record), most errors, and by name."""
+    return (school.risk, school.time_left if school.risk < 2 else timedelta(0),
+            -school.missing, -school.errors, school.name, school.rbd)
 
 
 def schools_overview(session: Session, user: AuthUser, clock: Clock,
@@ -152,15 +227,19 @@ def schools_overview(session: Session, user: AuthUser, clock: Clock,
         select(Course.rbd, func.count()).where(Course.rbd.in_(rbds), Course.year == month.year)
         .group_by(Course.rbd)).all()) if rbds else {}
     states: dict[tuple[int, date], Counter] = defaultdict(Counter)
+    causes: dict[int, Counter] = defaultdict(Counter)  # the errors' causes, per school
     if rbds:
-        for rbd, day, state, count in session.execute(
-                select(CourseDay.rbd, CourseDay.day, CourseDay.state, func.count())
+        for rbd, day, state, cause, count in session.execute(
+                select(CourseDay.rbd, CourseDay.day, CourseDay.state, CourseDay.cause,
+                       func.count())
                 .join(Course, Course.id == CourseDay.course_id)
                 .where(CourseDay.rbd.in_(rbds), Course.year == month.year,
                        CourseDay.day.between(month.first_day, month.last_day),
                        CourseDay.state.in_(RECORDED))
-                .group_by(CourseDay.rbd, CourseDay.day, CourseDay.state)):
+                .group_by(CourseDay.rbd, CourseDay.day, CourseDay.state, CourseDay.cause)):
             states[(rbd, day)][state] += count
+            if state == ERROR:
+                causes[rbd][cause or RECHAZADO] += count
     until = min(now.date(), month.last_day)
     so_far = [month.first_day + timedelta(n) for n in range((until - month.first_day).days + 1)]
     days = sorted({day for day in so_far if is_worked(calendars[settings.GLOBAL], day)}
@@ -178,7 +257,8 @@ def schools_overview(session: Session, user: AuthUser, clock: Clock,
                                     found[POR_SINCRONIZAR], found[EN_PROCESO], found[ERROR])
         schools.append(SchoolMonth(rbd, names[rbd], n_courses.get(rbd, 0),
                                    calendar.close_of(month), now,
-                                   month_notice(calendar, month, now), counts))
+                                   month_notice(calendar, month, now), counts,
+                                   tuple(causes[rbd].most_common())))
     return SchoolsOverview(month, now, days, sorted(schools, key=risk_key))
 
 

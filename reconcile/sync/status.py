@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reconcile.clock import Clock
+from reconcile.clock import Clock, as_santiago
 from reconcile.db.models import (
     EN_PROCESO,
     ERROR,
@@ -31,15 +31,20 @@ from reconcile.db.models import (
     SyncJob,
     SyncJobCourse,
 )
-from reconcile.es_cl import duracion, fecha, fecha_hora
+from reconcile.es_cl import cantidad, duracion, fecha, fecha_hora, numero
 from reconcile.matching.store import run_check
 from reconcile.school import calendar_for, course_labels, student_names
-from reconcile.sige.causes import CASO_1, CASO_2, CASO_3, RECHAZADO, CauseRules, find_run
+from reconcile.sige.causes import (CASO_1, CASO_2, CASO_3, RECHAZADO, SIN_CONVENIO, CauseRules,
+                                   find_run, sin_convenio_fix)
 from reconcile.sige_calendar import Month, SigeCalendar
 from reconcile.sync import jobs, states
 
 NOT_SYNCED = (POR_SINCRONIZAR, EN_PROCESO, ERROR)  # a record SIGE does not have yet
 STATE_ORDER = (SIN_REGISTRO, POR_SINCRONIZAR, EN_PROCESO, SINCRONIZADO, ERROR)
+# The state a group of course-days shows (a day of several courses, a school's day)
+WORST_FIRST = (ERROR, EN_PROCESO, POR_SINCRONIZAR, SINCRONIZADO, SIN_REGISTRO)
+SHORT_ES = {SIN_REGISTRO: "Sin registro", POR_SINCRONIZAR: "Por sincronizar",
+            EN_PROCESO: "En proceso", SINCRONIZADO: "Sincronizado", ERROR: "Error"}
 RETRYING = "reintentando"  # a job given back after SIGE did not answer (Caso 3)
 
 
@@ -144,6 +149,14 @@ class MonthStatus:
         return (f"Quedan {duracion(self.time_left)} para el cierre de la declaración de "
                 f"{self.month.label_es} ({fecha_hora(self.close_at)}).")
 
+    def summary_es(self) -> str:
+        """The heatmap in one line, for whoever cannot see it."""
+        counts = self.counts
+        parts = [f"{SHORT_ES[state].lower()}: {numero(counts[state])}"
+                 for state in WORST_FIRST if counts[state]]
+        return (f"{cantidad(len(self.labels), 'curso')} por {cantidad(len(self.days), 'día')}, "
+                f"{cantidad(len(self.course_days), 'día-curso')}: " + ", ".join(parts) + ".")
+
     def of_course(self, code: str) -> list[CourseDayStatus]:
         return [cell for cell in self.course_days if cell.course == code]
 
@@ -194,7 +207,7 @@ def month_status(session: Session, rbd: int, clock: Clock, month: Month | None =
                CourseDay.sige_messages, CourseDay.updated_at)
         .where(CourseDay.rbd == rbd, CourseDay.day.between(month.first_day, month.last_day)))
         if row.course_id in ids}
-    notes = _job_notes(session, rbd, month, ids)
+    notes = _job_notes(session, rbd, month, ids, now)
     until = min(now.date(), month.last_day)
     worked = {month.first_day + timedelta(n) for n in range((until - month.first_day).days + 1)
               if _is_worked(calendar, month.first_day + timedelta(n))}
@@ -253,6 +266,8 @@ def errors(session: Session, status: MonthStatus) -> list[ErrorEntry]:
         key = (cell.course, cell.day)
         cause = CASO_3 if cell.state == EN_PROCESO else (cell.cause or RECHAZADO)
         fix = states.FIX_ES.get(cause, states.FIX_ES[RECHAZADO])
+        if cause == SIN_CONVENIO:  # credentials refused, or the RBD outside the convenio
+            fix = sin_convenio_fix(cell.sige_words)
         if cause == CASO_3:
             fix = (f"SIGE no está disponible: se reintenta automáticamente hasta el cierre de "
                    f"la declaración ({fecha_hora(status.close_at)}); no necesita hacer nada.")
@@ -321,7 +336,27 @@ def _named_runs(words: tuple[str, ...], rules: CauseRules) -> dict[str, set[str]
     return found
 
 
-def _job_notes(session: Session, rbd: int, month: Month, ids: dict[int, str]
+def next_poll_es(at: datetime | None, now: datetime) -> str:
+    """When the worker asks SIGE for a ticket's report next, in plain words.
+
+    >>> from reconcile.clock import as_santiago
+    >>> now = as_santiago(datetime(2026, 11, 16, 14, 20))
+    >>> next_poll_es(as_santiago(datetime(2026, 11, 16, 14, 35)), now)
+    'SIGE se consultará de nuevo a las 14:35.'
+    >>> next_poll_es(as_santiago(datetime(2026, 11, 17, 8, 5)), now)
+    'SIGE se consultará de nuevo el 17-11-2026 a las 08:05.'
+    >>> next_poll_es(now, now)
+    'SIGE se consulta en este momento.'
+    """
+    if at is None or as_santiago(at) <= as_santiago(now):
+        return "SIGE se consulta en este momento."
+    at = as_santiago(at)
+    if at.date() == as_santiago(now).date():
+        return f"SIGE se consultará de nuevo a las {at:%H:%M}."
+    return f"SIGE se consultará de nuevo el {fecha(at.date())} a las {at:%H:%M}."
+
+
+def _job_notes(session: Session, rbd: int, month: Month, ids: dict[int, str], now: datetime
                ) -> dict[tuple[str, date], tuple[str, bool]]:
     """(course code, day) -> the active job's note, and whether it is retrying after
     SIGE did not answer."""
@@ -340,7 +375,7 @@ def _job_notes(session: Session, rbd: int, month: Month, ids: dict[int, str]
         if row.state == jobs.ESPERANDO_REPORTE:
             note = "SIGE recibió el envío"
             note += f" (ticket {row.ticket})" if row.ticket else ""
-            note += "; se espera su resultado."
+            note += "; se espera su resultado. " + next_poll_es(row.next_attempt_at, now)
         elif retrying:  # the technical detail stays in the worker's log
             note = f"Intentos sin respuesta de SIGE: {row.attempts}.{then}"
         elif row.last_error:
