@@ -33,6 +33,7 @@ class RunSummary:
     held_by_reason: dict[str, int] = field(default_factory=dict)
     held_days: tuple[HeldDay, ...] = ()
     dry_run: bool = False
+    blocked: tuple[str, ...] = ()  # why nothing could be planned (no convenio, no requester)
 
     def as_json(self) -> dict:
         return {"at": self.at.isoformat(), "queued": self.queued, "held": self.held,

@@ -212,3 +212,15 @@ def stale_leases(session: Session, now: datetime) -> int:
     return session.scalar(select(func.count()).select_from(SyncJob).where(
         and_(SyncJob.state.in_(ACTIVE), SyncJob.lease_until.is_not(None),
              SyncJob.lease_until < now))) or 0
+
+
+def report_times(session: Session, rbd: int | None, limit: int) -> list[timedelta]:
+    """How long SIGE took from the send to the final report, for the ``limit`` jobs
+    last finished after a send (of school ``rbd``; of the installation when None)."""
+    query = (select(SyncJob.sent_at, SyncJob.finished_at)
+             .where(SyncJob.state == TERMINADO, SyncJob.sent_at.is_not(None),
+                    SyncJob.finished_at.is_not(None))
+             .order_by(SyncJob.finished_at.desc(), SyncJob.id.desc()).limit(limit))
+    if rbd is not None:
+        query = query.where(SyncJob.rbd == rbd)
+    return [max(finished - sent, timedelta(0)) for sent, finished in session.execute(query)]
