@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "reconcile.cli.sige",
     "reconcile.cli.check",
     "reconcile.cli.sync",
+    "reconcile.cli.autopilot",
     "reconcile.cli.worklist",
 ]
 
