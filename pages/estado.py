@@ -81,6 +81,9 @@ def live(was_in_process: bool) -> None:
     if picked is not None and picked != st.session_state.get(OPENED):
         st.session_state[OPENED] = picked  # open the clicked cell once; the selectors follow
         st.session_state["estado_course"], st.session_state["estado_day"] = picked
+    st.caption(status.summary_es())  # the map in words, and as a table below
+    with st.expander("Ver el mapa como tabla"):
+        st.dataframe(view.table_view(status), width="stretch")
 
     st.subheader("Detalle de un día-curso")
     st.caption("Haga clic en una celda del mapa, o elija el curso y el día.")

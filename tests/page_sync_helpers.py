@@ -73,3 +73,18 @@ def active_jobs(url: str) -> set[tuple[str, date]]:
             .join(Course, Course.id == SyncJobCourse.course_id)
             .where(SyncJobCourse.active)).all()
     return {(f"{e}-{g}-{letra}", day) for e, g, letra, day in rows}
+
+
+def waiting_job(url: str, code: str, day: date, now: datetime, ticket: str = "T-77",
+                poll_in: timedelta = timedelta(minutes=15)) -> None:
+    """An active job SIGE took (ticket held): its report is asked for again ``poll_in``
+    from ``now``."""
+    with transaction(url) as session:
+        ident = course_id(session, code)
+        ense, grado, _ = code.split("-")
+        session.add(SyncJob(
+            rbd=RBD, day=day, cod_ense=int(ense), cod_grado=int(grado),
+            state=jobs.ESPERANDO_REPORTE, attempts=1, polls=1, ticket=ticket,
+            requested_by="asistencia", created_at=now, updated_at=now,
+            next_attempt_at=now + poll_in,
+            courses=[SyncJobCourse(course_id=ident, day=day, active=True)]))

@@ -12,7 +12,14 @@ import pytest
 
 from reconcile.sync import states
 from tests.app_helpers import open_page
-from tests.page_sync_helpers import NOT_READY, READY, SAMPLE_DAYS, retrying_job, sample_school
+from tests.page_sync_helpers import (
+    NOT_READY,
+    READY,
+    SAMPLE_DAYS,
+    retrying_job,
+    sample_school,
+    waiting_job,
+)
 from tests.page_sync_helpers import set_day as put
 from ui.status_view import COLOURS
 
@@ -29,6 +36,7 @@ def school(db_url, clock, monkeypatch):
     d1, d2, d3, d4 = SAMPLE_DAYS[:4]
     put(db_url, READY, d1, "sincronizado")
     put(db_url, READY, d2, "en_proceso")
+    waiting_job(db_url, READY, d2, clock.now())  # SIGE holds it; asked again at 10:15
     put(db_url, NOT_READY, d1, "error", "caso_1", [
         {"titulo": "Curso 1° Básico A", "text": f"RUN {SOFIA} PÉREZ SOTO SOFÍA: FALTANTE",
          "cause": "caso_1", "run": SOFIA}])
@@ -142,3 +150,28 @@ def test_the_cli_status_reads_the_same_states(school):
     table = run_cli("status")
     assert "Además, 10 día(s)-curso trabajados sin asistencia en el Libro Digital." in \
         table.stdout
+
+
+def test_an_en_proceso_day_says_when_sige_is_asked_next(school):
+    at = open_page("asistencia", PAGE)
+    hover = next(t for t in figure(at)["data"] if t["type"] == "scatter" and t.get("hovertext"))
+    waiting = next(h for h in hover["hovertext"] if h.startswith("2° Básico A, 03-11-2026"))
+    assert "SIGE recibió el envío (ticket T-77)" in waiting
+    assert "SIGE se consultará de nuevo a las 10:15." in waiting
+    at.selectbox(key="estado_course").set_value(READY)
+    at = at.run()
+    at = at.selectbox(key="estado_day").set_value(SAMPLE_DAYS[1]).run()
+    assert any("SIGE se consultará de nuevo a las 10:15." in str(m.value) for m in at.markdown)
+
+
+def test_the_map_in_words_and_as_a_table(school):
+    at = open_page("asistencia", PAGE)
+    summary = next(str(c.value) for c in at.caption if str(c.value).startswith("2 cursos"))
+    # 2 courses x 11 worked days: 3 errors, 2 in process, 6 to send, 1 synced, 10 no record
+    assert summary == ("2 cursos por 11 días, 22 días-curso: error: 3, en proceso: 2, por "
+                       "sincronizar: 6, sincronizado: 1, sin registro: 10.")
+    table = at.dataframe[0].value
+    assert list(table.index) == ["1° Básico A", "2° Básico A"]
+    assert table.loc["2° Básico A", "02-11-2026"] == "✔ Sincronizado"
+    assert table.loc["1° Básico A", "02-11-2026"] == "⚠ Error"
+    assert table.loc["2° Básico A", "16-11-2026"] == "· Sin registro"

@@ -11,7 +11,20 @@ import pytest
 
 from reconcile.clock import FixedClock
 from tests.app_helpers import open_page
-from tests.page_sync_helpers import NOT_READY, READY, SAMPLE_DAYS, active_jobs, sample_school
+from sqlalchemy import update
+
+from reconcile.db import transaction
+from reconcile.db.models import CourseDay
+from tests.page_sync_helpers import (
+    NOT_READY,
+    READY,
+    SAMPLE_DAYS,
+    active_jobs,
+    course_id,
+    sample_school,
+    set_day,
+    waiting_job,
+)
 
 PAGE = "pages/sincronizacion.py"
 CLOCK_ICON = ":material/schedule:"
@@ -47,6 +60,7 @@ def test_one_day_goes_through_the_cloud_dialog(school):
     assert "Por sincronizar" in day_state(at, day)
     cloud = at.button(key=f"send_{day.isoformat()}")
     assert cloud.help == "Sincronizar día" and not cloud.disabled
+    assert cloud.label == "Sincronizar 02-11-2026, 2° Básico A"  # its name, read aloud
     at = cloud.click().run()
     assert "Se enviarán **1 día-curso en 1 envío** a SIGE." in texts(at, "success")
     assert active_jobs(school) == set()  # nothing queued before confirming
@@ -152,3 +166,48 @@ def test_early_in_a_month_sige_still_takes_the_previous_one(db_url, monkeypatch)
     assert "SIGE aún está en el mes de octubre 2026" in warning
     assert "alrededor del día 7" in warning
     assert at.button(key="sync_range_open").disabled
+
+
+def synced_unchanged(url: str, code: str) -> None:
+    """Every stored day of ``code`` synced, SIGE holding exactly what the Libro has."""
+    with transaction(url) as session:
+        session.execute(update(CourseDay).where(CourseDay.course_id == course_id(session, code))
+                        .values(state="sincronizado", synced_hash=CourseDay.payload_hash))
+
+
+def test_the_dialog_lists_what_can_be_acted_on_first_and_folds_the_rest(school):
+    synced_unchanged(school, READY)
+    at = open_page("asistencia", PAGE)
+    at = at.button(key="sync_range_open").click().run()
+    at = at.toggle(key="sync_all").set_value(True).run()
+    assert not at.exception
+    assert "No hay días-curso listos para enviar con esta selección." in texts(at, "warning")
+    assert "**No se enviarán: 6 días-curso**" in texts(at, "markdown")
+    actionable, settled = at.table[0].value, at.table[1].value
+    assert set(actionable["Curso"]) == {"1° Básico A"} and len(actionable) == 6
+    assert actionable["Motivo"].str.contains("Caso 1").all()
+    folded = [e for e in at.expander if e.label.startswith("6 días-curso que no necesitan")]
+    assert len(folded) == 1
+    assert set(settled["Curso"]) == {"2° Básico A"} and len(settled) == 6
+    assert settled["Motivo"].str.startswith("Ya está sincronizado").all()
+
+
+def test_seleccionar_todas_shows_the_month_it_takes(school):
+    at = open_page("asistencia", PAGE)
+    at = at.button(key="sync_range_open").click().run()
+    assert at.date_input(key="sync_range").value == (date(2026, 11, 1), date(2026, 11, 16))
+    at = at.toggle(key="sync_all").set_value(True).run()
+    assert "sync_range" not in [d.key for d in at.date_input]  # the dates give way
+    assert any(t.startswith("Todo noviembre 2026 hasta hoy: del 01-11-2026 al 16-11-2026, "
+                            "11 días trabajados.") for t in texts(at, "info"))
+
+
+def test_an_en_proceso_day_says_when_sige_is_asked_next(school, clock):
+    day = SAMPLE_DAYS[0]
+    set_day(school, READY, day, "en_proceso")
+    waiting_job(school, READY, day, clock.now())
+    at = pick_course(open_page("asistencia", PAGE), READY)
+    label = f"**lu {day:%d}**"
+    detail = next(m.proto.help for m in at.markdown if m.value == label)
+    assert "SIGE recibió el envío (ticket T-77)" in detail
+    assert "SIGE se consultará de nuevo a las 10:15." in detail
