@@ -43,9 +43,12 @@ LABELS_ES = {
     "user.disable": "Usuario desactivado",
     "user.enable": "Usuario activado",
     "user.password_reset": "Contraseña restablecida",
+    "user.password_change": "Contraseña cambiada por su titular",
 }
 CONNECTION_ES = {"ok": "Conexión correcta", "credenciales_rechazadas": "Credenciales rechazadas",
-                 "sin_respuesta": "Sin respuesta de SIGE", "sin_credenciales": "Sin credenciales"}
+                 "sin_respuesta": "Sin respuesta de SIGE", "sin_credenciales": "Sin credenciales",
+                 "rbd_fuera_del_convenio": "El convenio no cubre el establecimiento",
+                 "rbd_sin_comprobar": "Cobertura del convenio sin comprobar"}
 # Families of actions recorded by name prefix (settings and users change from several places).
 PREFIX_LABELS_ES = (("config", "Cambio de configuración"), ("setting", "Cambio de configuración"),
                     ("user", "Cambio de usuarios"))

@@ -237,6 +237,28 @@ def test_probar_conexion_asks_sige(school, sige, token, outcome, words):
     assert entry.username == "director" and entry.detail["outcome"] == outcome
 
 
+def test_probar_conexion_says_when_the_convenio_leaves_this_school_out(school, tmp_path):
+    """Right credentials, a convenio that covers only another RBD: not «correcta»."""
+    enrolment, _bad = load_nomina(NOMINA)
+    grant = ConvenioGrant("cliente-1", "convenio-1", "token-correcto", frozenset({30001}))
+    emulator = Emulator(enrolment, [grant], store=tmp_path / "sige.db")
+    with serve_in_thread(emulator) as running:
+        with transaction(school) as session:
+            settings.set_value(session, "sige.base_url", running.url)
+            for key, value in (("sige.cliente_id", "cliente-1"), ("sige.convenio_id", "convenio-1"),
+                               ("sige.convenio_token", "token-correcto")):
+                settings.set_value(session, key, value, RBD)
+        at = open_page("director", PAGE).button(key="cfg_probe").click().run()
+    emulator.store.close()
+    assert not at.exception and not at.success
+    said = at.error[0].value
+    assert f"el convenio no cubre el RBD {RBD}" in said
+    assert "el sostenedor debe agregar este establecimiento al convenio con el Mineduc" in said
+    assert "Conexión correcta" not in said
+    [entry] = audit_rows(school, "sige.test_connection")
+    assert entry.detail["outcome"] == "rbd_fuera_del_convenio"
+
+
 def test_probar_conexion_without_sige_at_the_address(school):
     with transaction(school) as session:
         settings.set_value(session, "sige.base_url", f"http://127.0.0.1:{free_port()}")

@@ -140,10 +140,11 @@ def credentials_form(user: AuthUser, rbd: int) -> None:
 
 
 def connection_test(user: AuthUser, rbd: int) -> None:
-    """«Probar conexión»: one bounded question to SIGE, answered in plain words."""
+    """«Probar conexión»: bounded questions to SIGE (the credentials, then the cover of
+    this RBD), answered in plain words."""
     if not st.button("Probar conexión", key="cfg_probe", icon=":material/network_check:"):
         return
-    with st.spinner("Preguntando a SIGE por una semilla…"):
+    with st.spinner("Preguntando a SIGE por una semilla y por este establecimiento…"):
         client = bounded_client()
         try:
             with transaction() as session:
@@ -153,7 +154,7 @@ def connection_test(user: AuthUser, rbd: int) -> None:
             return
         finally:
             client.close()
-    (st.success if check.ok else st.error)(check.message)
+    (st.success if check.ok else st.warning if check.uncertain else st.error)(check.message)
 
 
 def calendar_section(user: AuthUser, rbd: int) -> None:

@@ -13,6 +13,15 @@ always kept next to the cause, because the user must see SIGE's own words.
 'fuera_de_mes'
 >>> find_run("RUN 12.667.869-k: NO PERTENECE AL CURSO")
 '12667869-K'
+
+``sin_convenio`` has two sides that call for different people: SIGE refused the
+convenio's credentials (the Director checks them), or the credentials are right but
+the convenio does not cover this school's RBD (the sostenedor asks Mineduc to add it).
+
+>>> outside_convenio(["Convenio: El convenio no autoriza a este proveedor para el RBD 24875."])
+True
+>>> outside_convenio(["Credenciales de convenio no válidas"])
+False
 """
 from __future__ import annotations
 
@@ -41,6 +50,13 @@ DEFAULT_KEYWORDS: dict[str, tuple[str, ...]] = {
     CASO_2: ("NO EXISTE", "NO ENCONTRADO", "NO PERTENECE"),
 }
 
+# SIGE's words for a convenio that leaves the RBD out (with the word RBD in the same line).
+OUTSIDE_CONVENIO_WORDS = ("NO AUTORIZA", "NO CUBRE", "NO INCLUYE", "NO ASOCIADO",
+                          "NO ESTA ASOCIADO", "FUERA DEL CONVENIO", "SIN CONVENIO PARA")
+OUTSIDE_CONVENIO_FIX = ("el sostenedor debe agregar este establecimiento al convenio con el "
+                        "Mineduc. Las credenciales están bien: no las cambie.")
+CREDENTIALS_FIX = "El Director debe revisar las credenciales del convenio en Configuración."
+
 _RUN = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{3}){1,2}|\d{6,9})\s*-\s*([\dkK])(?![\w])")
 
 
@@ -53,6 +69,27 @@ def normalise(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text or "")
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(plain.upper().split())
+
+
+def outside_convenio(lines: Iterable[str]) -> bool:
+    """Do SIGE's words say the convenio does not cover the RBD (not that the
+    credentials are wrong)?"""
+    for line in lines:
+        plain = normalise(line)
+        if re.search(r"\bRBD\b", plain) and any(word in plain for word in OUTSIDE_CONVENIO_WORDS):
+            return True
+    return False
+
+
+def sin_convenio_fix(lines: Iterable[str]) -> str:
+    """What to do about a ``sin_convenio`` day, from SIGE's own words.
+
+    >>> sin_convenio_fix(["El convenio no autoriza a este proveedor para el RBD 5."])[:45]
+    'El convenio no cubre este establecimiento: el'
+    """
+    if outside_convenio(lines):
+        return f"El convenio no cubre este establecimiento: {OUTSIDE_CONVENIO_FIX}"
+    return CREDENTIALS_FIX
 
 
 def find_run(text: str) -> str | None:

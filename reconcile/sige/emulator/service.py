@@ -270,14 +270,17 @@ class Emulator:
         grant = self._grant_for(request.semilla, now)
         if grant is None:
             return self._semilla_refused(wire.reporte_response)
-        send = self.store.send_by_ticket(request.ticket)
-        if send is None or str(send["rbd"]) != request.rbd.lstrip("0"):
-            return WireReply(200, wire.reporte_response(SEND_REJECTED, _groups(("Envío", [
-                f"El código de envío {request.ticket} no existe para el RBD {request.rbd}."]))))
-        if send["rbd"] not in grant.rbds:
+        # The convenio's cover first, as for a send: asking about any ticket of a school
+        # the convenio leaves out is refused (so a harmless read proves the cover).
+        rbd = request.rbd.lstrip("0")
+        if not rbd.isdigit() or int(rbd) not in grant.rbds:
             return WireReply(200, wire.reporte_response(SEND_REJECTED, _groups(("Convenio", [
                 f"El convenio de interoperabilidad no autoriza a este proveedor para el RBD "
-                f"{send['rbd']}."]))))
+                f"{request.rbd}."]))))
+        send = self.store.send_by_ticket(request.ticket)
+        if send is None or str(send["rbd"]) != rbd:
+            return WireReply(200, wire.reporte_response(SEND_REJECTED, _groups(("Envío", [
+                f"El código de envío {request.ticket} no existe para el RBD {request.rbd}."]))))
         if not send["processed"]:
             return WireReply(200, wire.reporte_response(self.in_process_code))
         groups = [(t, list(m)) for t, m in send["report_messages"]]
