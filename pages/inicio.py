@@ -1,10 +1,12 @@
 """Landing page: the school, SIGE's current month, the time left to its close, what the
 database holds of that month (and what it lacks), and what to do next."""
+import pandas as pd
 import streamlit as st
 
 from reconcile.db import session_factory
 from reconcile.es_cl import duracion, fecha, fecha_hora, numero
 from reconcile.school import month_record, overview
+from reconcile.sync.status import SHORT_ES, WORST_FIRST, month_status
 from ui import context, page
 
 LOADS = (("sige_nomina", "Nómina SIGE"), ("libro", "Asistencia del Libro Digital"))
@@ -18,6 +20,7 @@ with session_factory()() as session:
         st.error(f"El establecimiento RBD {rbd} aún no tiene datos: cargue su nómina SIGE.")
         st.stop()
     record = month_record(session, rbd, context.clock())
+    sige = month_status(session, rbd, context.clock(), with_errors=False)
 
 st.subheader(school.name)
 left, middle, right = st.columns(3)
@@ -29,6 +32,14 @@ if school.time_left.days < 2:
                "Sincronice cuanto antes.")
 st.write(f"{numero(school.courses)} cursos y {numero(school.students)} estudiantes según la "
          "nómina SIGE.")
+# The headline and the table under it are one count (Estado's), so they cannot disagree.
+st.markdown(f"**{sige.headline_es()}**")
+if sige.labels and sige.days:
+    with st.expander("Días-curso por curso y estado"):
+        st.table(pd.DataFrame([{"Curso": sige.labels[code],
+                                **{SHORT_ES[state]: counts[state] for state in WORST_FIRST}}
+                               for code, counts in sige.by_course().items()]),
+                 hide_index=True)
 
 
 def names(codes: list[str]) -> str:

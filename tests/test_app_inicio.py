@@ -57,3 +57,30 @@ def test_with_both_files_a_profesor_reviews_and_asistencia_reviews_before_sendin
     assert "Revisar la conciliación antes de enviar" not in shown
     shown = links(open_page("asistencia", "pages/inicio.py"))
     assert "Revisar la conciliación antes de enviar" in shown
+
+
+def test_the_headline_says_what_the_table_and_estado_count(school, clock):
+    """«SIGE aún no tiene N de los M días-curso con asistencia»: N adds up the table's
+    columns to send, in process and with error, M every column but «Sin registro», and
+    both equal Estado's «Días-curso sin sincronizar»."""
+    from datetime import date
+
+    from tests.page_sync_helpers import set_day
+
+    load_libro(school, clock)
+    set_day(school, "110-2-A", date(2026, 11, 2), "sincronizado")
+    set_day(school, "110-1-A", date(2026, 11, 3), "error", "caso_1")
+    at = open_page("asistencia", "pages/inicio.py")
+    assert not at.exception
+    table = at.table[0].value
+    not_synced = int(table[["Por sincronizar", "En proceso", "Error"]].sum().sum())
+    with_record = not_synced + int(table["Sincronizado"].sum())
+    no_record = int(table["Sin registro"].sum())
+    assert (not_synced, with_record) == (with_record - 1, with_record) and no_record > 0
+    headline = (f"**SIGE aún no tiene {not_synced} de los {with_record} días-curso con "
+                f"asistencia en el Libro Digital; {no_record} días-curso de días hábiles no "
+                "tienen asistencia en el Libro.**")
+    assert headline in [str(m.value) for m in at.markdown]
+    estado = open_page("asistencia", "pages/estado.py")
+    shown = {m.label: m.value for m in estado.metric}
+    assert shown["Días-curso sin sincronizar"] == f"{not_synced} de {with_record}"

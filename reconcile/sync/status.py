@@ -149,6 +149,31 @@ class MonthStatus:
         return (f"Quedan {duracion(self.time_left)} para el cierre de la declaración de "
                 f"{self.month.label_es} ({fecha_hora(self.close_at)}).")
 
+    def by_course(self) -> dict[str, dict[str, int]]:
+        """Course code -> its course-days per state (``labels`` order)."""
+        counts = {code: dict.fromkeys(STATE_ORDER, 0) for code in self.labels}
+        for cell in self.course_days:
+            counts[cell.course][cell.state] += 1
+        return counts
+
+    def headline_es(self) -> str:
+        """What SIGE still lacks, in plain words: the course-days with attendance it does
+        not have (to send, in process or with error) apart from those without any record.
+
+        The same counts as Estado's and as ``by_course`` (its columns add up to these)."""
+        counts = self.counts
+        with_record = len(self.course_days) - counts[SIN_REGISTRO]
+        text = (f"SIGE aún no tiene {numero(self.not_synced)} de los "
+                f"{cantidad(with_record, 'día-curso')} con asistencia en el Libro Digital"
+                if self.not_synced else
+                f"SIGE ya tiene {'el' if with_record == 1 else 'los'} "
+                f"{cantidad(with_record, 'día-curso')} con asistencia en el Libro Digital")
+        if counts[SIN_REGISTRO]:
+            text += (f"; {cantidad(counts[SIN_REGISTRO], 'día-curso')} de días hábiles no "
+                     f"{'tiene' if counts[SIN_REGISTRO] == 1 else 'tienen'} asistencia en el "
+                     "Libro")
+        return text + "."
+
     def summary_es(self) -> str:
         """The heatmap in one line, for whoever cannot see it."""
         counts = self.counts
