@@ -2,10 +2,12 @@
 provisional-vs-definitive corrections.
 
 The review goes top-down: the month at a glance (a click on a ✖ opens that
-course-day below), every suggested pair of the range to approve one by one, then
-the corrections made."""
+course-day below and scrolls to it), every suggested pair of the range to approve
+one by one, then the corrections made. The same problems, one row per child, are
+in «Pendientes»."""
 import streamlit as st
 
+from reconcile import settings
 from reconcile.db import session_factory
 from reconcile.errors import UserError
 from reconcile.es_cl import fecha
@@ -18,6 +20,11 @@ from ui.verify import verify_section
 
 DAY_COLUMN_PX = 35  # 23 worked days fit beside the course names at 1366 px (sidebar open)
 GLANCE_OPENED = "glance_opened"  # the ✖ cell last opened from the grid
+DETAIL_ANCHOR = "que-corregir"
+# A click on a ✖ opens its detail far below the grid: bring it into view.
+SCROLL_TO_DETAIL = ("<script>setTimeout(() => window.parent.document.getElementById("
+                    f"'{DETAIL_ANCHOR}')?.scrollIntoView({{behavior: 'smooth', block: 'start'}})"
+                    ", 300);</script>")
 NO_BREAK_RUT = ('<style>[data-testid="stTable"] td:first-child, [data-testid="stTable"] '
                 'td:first-child * { white-space: nowrap; }</style>')
 
@@ -27,6 +34,7 @@ today = context.clock().now().date()
 with session_factory()() as session:
     month = calendar_for(session, rbd).current_month(context.clock().now())
     labels = course_labels(session, rbd, month.year)
+    min_body = settings.get_int(session, "rut.provisional_min_body", rbd)
 
 # ---- Filters: the SIGE month so far by default -------------------------------------
 left, right = st.columns([2, 3])
@@ -84,14 +92,17 @@ event = st.dataframe(
                    for column in grid.table.columns})
 clicked = next((grid.cell(row, column) for row, column in event.selection.cells
                 if grid.has_problem(row, column)), None)
-if clicked is not None and clicked != st.session_state.get(GLANCE_OPENED):
+scroll_to_detail = clicked is not None and clicked != st.session_state.get(GLANCE_OPENED)
+if scroll_to_detail:
     # open the clicked course-day below once; the user may then pick another one
     st.session_state[GLANCE_OPENED] = clicked
     st.session_state["fix_course"], st.session_state["fix_day"] = clicked
 
 # ---- One course-day in detail --------------------------------------------------------
 problem_days = days[~days["ready"]]
-st.subheader("Qué corregir")
+st.subheader("Qué corregir", anchor=DETAIL_ANCHOR)
+if scroll_to_detail:
+    st.html(SCROLL_TO_DETAIL, unsafe_allow_javascript=True)
 if problem_days.empty:
     st.success("Todos los días-curso del rango están listos para enviar a SIGE.")
 else:
@@ -136,7 +147,7 @@ else:
     if not day_pairs.empty:
         st.markdown("**Pares sugeridos de este día-curso**")
         for pair in day_pairs.itertuples(index=False):
-            st.container(border=True).markdown(view.pair_text(pair, labels, people))
+            st.container(border=True).markdown(view.pair_text(pair, labels, people, min_body))
         st.caption("Apruébelos en «Pares sugeridos del rango», abajo.")
 
 # ---- Every suggested pair of the range ------------------------------------------------
@@ -148,11 +159,13 @@ else:
     st.caption("Probablemente el mismo estudiante con dos RUT: el del Libro y el de SIGE. "
                "Revise la evidencia y apruebe uno a uno.")
 can_correct = user.can("correct", rbd)
-for pair in pairs.itertuples(index=False):
+for n, pair in enumerate(pairs.itertuples(index=False)):
     box = st.container(border=True)
     text, action = box.columns([5, 1], vertical_alignment="center")
-    text.markdown(view.pair_text(pair, labels, people))
-    if can_correct and action.button("Aplicar corrección", key=f"approve_{pair.libro}",
+    text.markdown(view.pair_text(pair, labels, people, min_body))
+    who = pair.sige_name or pair.libro_name or labels.get(pair.course, pair.course)
+    # the key names no RUT (keys can end in logs); the label says whose pair it is
+    if can_correct and action.button(f"Aprobar par de {who}", key=f"approve_{n}",
                                      type="primary"):
         ask_approval({k: getattr(pair, k) for k in
                       ("libro", "sige", "reason", "confidence", "sige_name")})

@@ -12,6 +12,8 @@ once, in the caller's transaction, each through ``corrections.approve``.
 """
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reconcile import corrections, settings
+from reconcile import rut as rutlib
 from reconcile.auth import AuthUser, authorize
 from reconcile.clock import Clock, as_santiago
 from reconcile.courses import code as course_code
@@ -28,6 +31,7 @@ from reconcile.courses import label_of_code
 from reconcile.courses import sort_key as course_sort_key
 from reconcile.db.models import AttendanceMark, Course, RutCorrection, Student
 from reconcile.errors import UserError
+from reconcile.matching.engine import Reconciliation
 from reconcile.matching.store import run_check
 from reconcile.pair_advice import LIBRO, SIGE, WHERE_ES, advice
 from reconcile.school import calendar_for, course_labels, student_details
@@ -165,7 +169,8 @@ def _spans(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return first.join(spans).reset_index()
 
 
-def _unknown_findings(result, labels: dict[str, str]) -> dict[tuple[str, str], tuple]:  # noqa: ANN001
+def _unknown_findings(result: Reconciliation,
+                      labels: dict[str, str]) -> dict[tuple[str, str], tuple]:
     """(course, RUT) -> (problem, fix, fix_in) for unknown children that another
     finding explains: enrolled elsewhere, two likely matches, written twice."""
     found: dict[tuple[str, str], tuple] = {}
@@ -176,9 +181,9 @@ def _unknown_findings(result, labels: dict[str, str]) -> dict[tuple[str, str], t
         found[(row.libro_course, row.libro)] = (
             f"Podría ser uno de {len(row.candidates)} estudiantes de SIGE", AMBIGUOUS_FIX, LIBRO)
     for row in result.wrong_course.itertuples(index=False):
-        found[(row.course, row.rut)] = (
-            f"SIGE lo tiene matriculado en {labels.get(row.sige_course, label_of_code(row.sige_course))}"
-            ", no en este curso", WRONG_COURSE_FIX, SIGE)
+        other = labels.get(row.sige_course) or label_of_code(row.sige_course)
+        found[(row.course, row.rut)] = (f"SIGE lo tiene matriculado en {other}, no en este curso",
+                                        WRONG_COURSE_FIX, SIGE)
     return found
 
 
@@ -248,3 +253,50 @@ def approve_all_certain(session: Session, user: AuthUser, rbd: int, clock: Clock
                         f"confianza (se confirmaron {expected}). Revísela y confirme de nuevo.")
     return [corrections.approve(session, user, rbd, item.libro_rut, item.sige_rut, item.reason,
                                 item.confidence, clock) for item in certain]
+
+
+EXPORT_HEADERS = ["Curso", "Estudiante", "RUT en el Libro", "RUT en SIGE", "Días-curso",
+                  "Primer día", "Último día", "Problema", "Dónde corregir", "Qué hacer",
+                  "Se puede aprobar aquí", "Estado"]
+
+
+def export_cells(item: Item, labels: dict[str, str]) -> list[str]:
+    """One row of the download, es-CL, safe in a spreadsheet (``corrections.neutralise``)."""
+    def shown(value: str | None) -> str:
+        return rutlib.format(value) if value and rutlib.is_valid(value) else (value or "")
+
+    values = (labels.get(item.course, item.course), item.name, shown(item.libro_rut),
+              shown(item.sige_rut), str(item.days),
+              item.first.strftime("%d-%m-%Y") if item.first else "",
+              item.last.strftime("%d-%m-%Y") if item.last else "", item.problem, item.where_es,
+              item.fix, "Sí" if item.can_approve else "No", item.state_es)
+    return [corrections.neutralise(v) for v in values]
+
+
+def export_csv(items: Iterable[Item], labels: dict[str, str]) -> bytes:
+    """``;``-separated, UTF-8 with BOM: what Excel in Chile opens without asking."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(EXPORT_HEADERS)
+    writer.writerows(export_cells(item, labels) for item in items)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def export_xlsx(items: Iterable[Item], labels: dict[str, str]) -> bytes:
+    import xlsxwriter  # only the export needs it
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False})
+    sheet = book.add_worksheet("Pendientes")
+    bold = book.add_format({"bold": True})
+    for col, header in enumerate(EXPORT_HEADERS):
+        sheet.write_string(0, col, header, bold)
+    for line, item in enumerate(items, start=1):
+        for col, value in enumerate(export_cells(item, labels)):
+            sheet.write_string(line, col, value)
+    for col, width in enumerate((16, 34, 16, 16, 10, 12, 12, 48, 24, 70, 12, 28)):
+        sheet.set_column(col, col, width)
+    sheet.freeze_panes(1, 0)
+    book.close()
+    return buffer.getvalue()

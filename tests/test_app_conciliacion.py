@@ -46,10 +46,18 @@ def shown(at) -> str:
                                               *at.success, *at.warning))
 
 
-def approve_pair(at, libro_rut: str = "100234567-2"):  # noqa: ANN001, ANN201
-    """Press "Aplicar corrección" on the suggested pair of ``libro_rut`` (by default the
-    samples' IPE) in the list of the range, and confirm it."""
-    at.button(key=f"approve_{libro_rut}").click()
+JOSE = "José Manuel Hernández Castillo"  # the samples' IPE (Libro) and RUN (SIGE)
+
+
+def approve_button(at, name: str = JOSE):  # noqa: ANN001, ANN201
+    """The "Aprobar par de …" button of the child called ``name`` in the list of the range."""
+    return next(b for b in at.button if b.label == f"Aprobar par de {name}")
+
+
+def approve_pair(at, name: str = JOSE):  # noqa: ANN001, ANN201
+    """Press "Aprobar par de …" on the suggested pair of the child called ``name`` (by
+    default the samples' IPE) in the list of the range, and confirm it."""
+    approve_button(at, name).click()
     at = at.run()
     at.button(key="confirm_pair").click()
     return at.run()
@@ -159,12 +167,12 @@ def test_the_pair_list_approves_a_pair_of_another_course(samples, clock):
     pair = next(m.value for m in at.markdown if "**22.876.123-1**" in m.value)
     assert "2° Básico A" in pair and "Dígito verificador" in pair
     assert "nacimiento: 03-09-2018" in pair  # SIGE's birth date as evidence
-    at = approve_pair(at, "22876123-1")
+    at = approve_pair(at, "Tomás Andrés Morales Araya")
     assert not at.exception
     result = run_cli("check", "--from", "2026-11-10", "--to", "2026-11-10", "--json")
     day = next(e for e in json.loads(result.stdout)["course_days"] if e["course"] == "110-2-A")
     assert day["unknown_to_sige"] == [] and day["ready"], day
-    assert at.button(key="approve_100234567-2")  # the other course's pair is still there
+    assert approve_button(at)  # the other course's pair is still there
 
 
 def test_a_click_on_a_problem_cell_opens_that_course_day(samples):
@@ -194,15 +202,71 @@ def test_a_rut_no_one_can_explain_says_what_to_do(samples, clock):
     assert not at.exception
     caso_2 = at.table[-1].value
     row = caso_2[caso_2["RUT"] == "11.111.111-1"].iloc[0]
-    assert "libro de clases" in row["Qué hacer"] and "nómina SIGE" in row["Qué hacer"]
-    assert "otro curso o en otro establecimiento" in row["Qué hacer"]
+    assert "Libro Digital" in row["Qué hacer"] and "nómina SIGE" in row["Qué hacer"]
+    assert "otro curso o establecimiento" in row["Qué hacer"]
 
 
 def test_cancel_in_the_dialog_changes_nothing(samples):
     at = open_page("asistencia", PAGE)
-    at.button(key="approve_100234567-2").click()
+    approve_button(at).click()
     at = at.run()
     at.button(key="cancel_pair").click()
     at = at.run()
     assert not at.exception
     assert "Aún no hay correcciones." in [c.value for c in at.caption]
+
+
+@pytest.fixture
+def reversed_samples(db_url, clock, monkeypatch, tmp_path):
+    """SIGE still enrols José under his IPE; the Libro has his definitive RUN."""
+    from tests.test_worklist import libro_csv, nomina_with_ipe
+
+    monkeypatch.setenv("RECONCILE_NOW", clock.now().isoformat())
+    with transaction(db_url) as session:
+        import_sige(session, nomina_with_ipe(tmp_path), clock=clock)
+        import_libro(session, libro_csv(with_run=True), filename="libro.csv", clock=clock)
+        auth.add_user(session, "asistencia", "asistencia", [24875], PASSWORD,
+                      display_name="Ana Rojas")
+    return db_url
+
+
+def test_a_reversed_pair_says_to_update_sige_not_the_libro(reversed_samples):
+    at = open_page("asistencia", PAGE)
+    pair = next(m.value for m in at.markdown if "**25.123.456-6**" in m.value
+                and "Evidencia" in m.value)
+    assert "SIGE aún tiene el RUT provisorio (IPE)" in pair
+    assert "Dónde corregir: SIGE" in pair and "No cambie el Libro Digital" in pair
+    assert "IPE) en el Libro" not in pair
+    approve_button(at).click()
+    at = at.run()
+    assert not at.exception
+    said = "\n".join(str(e.value) for e in (*at.markdown, *at.caption))
+    assert "Dónde corregir: SIGE" in said and "Corrija también el RUT en el Libro" not in said
+    at.button(key="confirm_pair").click()
+    at = at.run()
+    listed = [m.value for m in at.markdown if "25.123.456-6 → " in m.value]
+    assert len(listed) == 1 and "Dónde corregir: SIGE" in listed[0], listed
+
+
+def test_a_correction_closed_by_a_new_load_says_so(reversed_samples, clock):
+    approve_pair(open_page("asistencia", PAGE))
+    with transaction(reversed_samples) as session:  # SIGE updated José's RUN
+        import_sige(session, SAMPLES / "nomina_sige.xlsx", clock=clock, allow_removals=True)
+    at = open_page("asistencia", PAGE)
+    assert not at.exception
+    listed = [m.value for m in at.markdown if "25.123.456-6 → " in m.value]
+    assert len(listed) == 1 and "resuelta por una nueva carga el 16-11-2026 (nómina)" in listed[0]
+    assert "Deshacer" not in [b.label for b in at.button]
+
+
+def test_a_click_on_a_problem_cell_scrolls_to_its_detail(samples):
+    at = open_page("asistencia", PAGE)
+    assert not [h for h in at.get("html") if "scrollIntoView" in h.proto.body]
+    grid = at.dataframe(key="glance").value
+    at.session_state["glance"] = {"selection": {"rows": [], "columns": [], "cells": [
+        [list(grid.index).index("1° Básico A"), "05"]]}}
+    at = at.run()
+    [script] = [h for h in at.get("html") if "scrollIntoView" in h.proto.body]
+    assert "que-corregir" in script.proto.body
+    assert [h.value for h in at.subheader if h.proto.anchor == "que-corregir"] == [
+        "Qué corregir"]

@@ -118,7 +118,9 @@ def test_exports_list_what_to_fix_with_formulas_neutralised(db_url, clock):
     [row] = rows[1:]
     record = dict(zip(rows[0], row, strict=True))
     assert record["RUT en el Libro"] == "100.234.567-2"
-    assert record["RUT correcto (SIGE)"] == "25.123.456-6"
+    assert record["RUT en SIGE"] == record["RUT que se envía"] == "25.123.456-6"
+    assert record["Dónde corregir"] == "Libro Digital"  # the Libro holds the IPE
+    assert "Reemplace el IPE por el RUN definitivo" in record["Qué hacer"]
     assert record["Curso"] == "1° Básico A"
     assert record["Estudiante"].startswith("'=HYPERLINK")
     assert record["Aprobado por"] == "directora"

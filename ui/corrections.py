@@ -5,14 +5,14 @@ from datetime import date
 
 import streamlit as st
 
-from reconcile import corrections
+from reconcile import corrections, settings
 from reconcile.auth import AuthUser
 from reconcile.db import session_factory, transaction
 from reconcile.errors import UserError
 from reconcile.es_cl import fecha_hora, rut_es
+from reconcile.pair_advice import advice
 from reconcile.school import display_names, student_names
 from ui import context
-from ui.reconciliation import reason_es
 
 PENDING = "pending_pair"  # the pair whose "Aplicar corrección" was pressed
 PENDING_UNDO = "pending_undo"  # the correction whose "Deshacer" was pressed
@@ -39,10 +39,15 @@ def _dismissed() -> None:
 @st.dialog("Aplicar corrección de RUT", on_dismiss=_dismissed)
 def _confirm(pair: dict, user: AuthUser, rbd: int) -> None:
     who = pair["sige_name"] or "este estudiante"
+    with session_factory()() as session:
+        min_body = settings.get_int(session, "rut.provisional_min_body", rbd)
+    said = advice(pair["reason"], pair["libro"], pair["sige"], min_body)
     st.write(f"Desde ahora, la conciliación y los envíos a SIGE usarán "
-             f"**{rut_es(pair['sige'])}** en lugar de **{rut_es(pair['libro'])}** para {who}.")
-    st.caption("Corrija también el RUT en el Libro Digital: la lista para descargar está "
-               "en «Correcciones».")
+             f"**{rut_es(pair['sige'])}** (el RUT que SIGE tiene matriculado) en lugar de "
+             f"**{rut_es(pair['libro'])}** (el del Libro) para {who}.")
+    st.markdown(f"{said.problem}. **Dónde corregir: {said.where}.** {said.fix}")
+    st.caption("Aprobar aquí solo cambia lo que se envía a SIGE; la lista para quien corrige "
+               "la fuente está en «Correcciones» y en «Pendientes».")
     yes, no = st.columns(2)
     if yes.button("Confirmar", type="primary", key="confirm_pair"):
         try:
@@ -109,7 +114,8 @@ def corrections_section(user: AuthUser, rbd: int, today: date) -> None:
     st.subheader("Correcciones")
     with session_factory()() as session:
         listed = corrections.list_corrections(session, rbd, include_revoked=True)
-        active = [c for c in listed if c.revoked_at is None]
+        active = [c for c in listed if c.revoked_at is None and c.resolved_at is None]
+        said = {c.id: corrections.pair_advice_of(session, rbd, c) for c in listed}
         corrected_names = student_names(session, rbd, [c.to_rut for c in listed])
         people = display_names(session, [n for c in listed for n in (c.approved_by,
                                                                       c.revoked_by)])
@@ -119,9 +125,9 @@ def corrections_section(user: AuthUser, rbd: int, today: date) -> None:
         st.caption("Aún no hay correcciones.")
     for correction in listed:
         row = st.columns([5, 1], vertical_alignment="center")
+        advice_of = said[correction.id]
         change = (f"{rut_es(correction.from_rut)} → **{rut_es(correction.to_rut)}** "
-                  f"{corrected_names.get(correction.to_rut, '')} · "
-                  f"{reason_es(correction.reason)}")
+                  f"{corrected_names.get(correction.to_rut, '')} · {advice_of.problem}")
         approved = (f"Aprobada por {people.get(correction.approved_by, correction.approved_by)}"
                     f" el {fecha_hora(correction.approved_at)}")
         if correction.revoked_at is not None:
@@ -129,14 +135,20 @@ def corrections_section(user: AuthUser, rbd: int, today: date) -> None:
             row[0].markdown(f":gray[~~{change}~~]  \n:gray[{approved}] · :red-badge[Deshecha] "
                             f"por {who} el {fecha_hora(correction.revoked_at)}")
             continue
-        row[0].markdown(f"{change}  \n{approved}")
-        if user.can("correct", rbd) and row[1].button("Deshacer", key=f"undo_{correction.id}"):
+        if correction.resolved_at is not None:
+            row[0].markdown(f":gray[{change}]  \n:gray[{approved}] · :green-badge[Resuelta] "
+                            f"{corrections.resolved_text(correction)}: ya no se usa")
+            continue
+        row[0].markdown(f"{change}  \n{approved} · **Dónde corregir: {advice_of.where}**")
+        if user.can("correct", rbd) and row[1].button(
+                "Deshacer", key=f"undo_{correction.id}",
+                help=f"Deshacer la corrección de {corrected_names.get(correction.to_rut, '')}"):
             ask_undo(correction.id)
     if active:
         stamp = today.isoformat()
         one, two = st.columns(2)
-        one.download_button("Descargar lista para corregir el Libro (CSV)", export_csv,
+        one.download_button("Descargar lista para corregir en la fuente (CSV)", export_csv,
                             f"correcciones_rut_{rbd}_{stamp}.csv", "text/csv")
-        two.download_button("Descargar lista (Excel)", export_xlsx,
+        two.download_button("Descargar lista para corregir en la fuente (Excel)", export_xlsx,
                             f"correcciones_rut_{rbd}_{stamp}.xlsx",
                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

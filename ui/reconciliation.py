@@ -7,18 +7,17 @@ from datetime import date
 
 import pandas as pd
 
-from reconcile.corrections import REASONS_ES
+from reconcile import rut as rutlib
 from reconcile.es_cl import fecha, rut_es
 from reconcile.matching.engine import Reconciliation
+from reconcile.pair_advice import advice
 from reconcile.school import StudentInfo
+from reconcile.worklist import INVALID_FIX, UNKNOWN_FIX
 
 CASES_ES = {"caso_1": "Caso 1", "caso_2": "Caso 2"}
 EVIDENCE_ES = {"names": "nombres", "birth_date": "fecha de nacimiento", "gender": "género",
                "same_course": "mismo curso", "same_body": "mismo número de RUT"}
 AGREEMENT_ES = {"agree": "coincide", "differ": "no coincide", "unknown": "sin dato"}
-NEXT_STEP = ("Revise este RUT en el libro de clases y en la nómina SIGE: el estudiante puede "
-             "estar matriculado en otro curso o en otro establecimiento. Si el RUT del Libro "
-             "está mal escrito, corríjalo en el Libro Digital y vuelva a cargar la asistencia.")
 
 
 @dataclass(frozen=True)
@@ -104,8 +103,8 @@ def next_step(row, explained: set[str]) -> str:  # noqa: ANN001
     if row.rut in explained:
         return "Vea el par sugerido o el aviso de este día-curso."
     if row.invalid:
-        return "Corrija el RUT en el Libro Digital y vuelva a cargar la asistencia."
-    return NEXT_STEP
+        return INVALID_FIX
+    return UNKNOWN_FIX
 
 
 def agreement_es(value: object) -> str:
@@ -127,10 +126,6 @@ def evidence_es(evidence: dict) -> str:
     return "; ".join(parts)
 
 
-def reason_es(reason: str) -> str:
-    return REASONS_ES.get(reason, reason)
-
-
 def range_pairs(result: Reconciliation) -> pd.DataFrame:
     """Every suggested pair of the range once (a pair repeats on each day both
     children appear), with its first and last day and how many days, in course order."""
@@ -144,8 +139,9 @@ def range_pairs(result: Reconciliation) -> pd.DataFrame:
     return joined.reset_index().drop(columns="day")
 
 
-def pair_text(pair, labels: dict[str, str], people: dict[str, StudentInfo]) -> str:  # noqa: ANN001
-    """One suggested pair with its evidence, as markdown."""
+def pair_text(pair, labels: dict[str, str], people: dict[str, StudentInfo],  # noqa: ANN001
+              provisional_min_body: int = rutlib.DEFAULT_PROVISIONAL_MIN_BODY) -> str:
+    """One suggested pair with its evidence and where to fix it, as markdown."""
     def side(source: str, rut: str, name: str | None, course: str) -> str:
         info = people.get(rut)
         born = fecha(info.birth_date) if info and info.birth_date else "sin dato"
@@ -155,10 +151,13 @@ def pair_text(pair, labels: dict[str, str], people: dict[str, StudentInfo]) -> s
 
     days = (f"el {fecha(pair.first_day)}" if pair.n_days == 1 else
             f"{pair.n_days} días, del {fecha(pair.first_day)} al {fecha(pair.last_day)}")
+    said = advice(pair.reason, pair.libro, pair.sige, provisional_min_body)
     return (f"{side('Libro', pair.libro, pair.libro_name, pair.course)}  \n"
             f"{side('SIGE', pair.sige, pair.sige_name, pair.sige_course)}  \n"
-            f"Motivo: {reason_es(pair.reason)} · puntaje {pair.confidence:.0%} · {days}  \n"
-            f"Evidencia: {evidence_es(pair.evidence)}")
+            f"Problema: {said.problem} · puntaje {pair.confidence:.0%} · {days}  \n"
+            f"Evidencia: {evidence_es(pair.evidence)}  \n"
+            f"**Dónde corregir: {said.where}.** {said.fix}  \n"
+            f":gray[{said.sent}]")
 
 
 def other_findings(wrong_course: pd.DataFrame, duplicates: pd.DataFrame,
