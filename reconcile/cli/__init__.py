@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "reconcile.cli.check",
     "reconcile.cli.sync",
     "reconcile.cli.autopilot",
+    "reconcile.cli.mail",
     "reconcile.cli.worklist",
 ]
 
