@@ -27,6 +27,7 @@ from reconcile.clock import Clock, default_clock
 from reconcile.db.engine import session_factory
 from reconcile.db.models import Establishment, LoginThrottle, User, UserSchool
 from reconcile.errors import PermissionDenied, UserError
+from reconcile.notify import addresses
 
 DIRECTOR = "director"
 ASISTENCIA = "asistencia"
@@ -72,6 +73,7 @@ class AuthUser:
     display_name: str
     role: str
     rbds: tuple[int, ...]
+    email: str | None = None  # where the digest and alerts go (reconcile.notify)
 
     @property
     def role_label(self) -> str:
@@ -93,13 +95,28 @@ def check_new_password(password: str) -> None:
 
 def as_auth_user(user: User) -> AuthUser:
     return AuthUser(user.username, user.display_name or user.username, user.role,
-                    tuple(user.rbds))
+                    tuple(user.rbds), user.email)
+
+
+def check_email(text: str | None) -> str | None:
+    """A user's e-mail address as stored (None when empty), or a Spanish UserError."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return addresses.address(text)
+    except ValueError as problem:
+        raise UserError(f"Correo no válido: «{text.strip()}»: {problem}.") from None
 
 
 def add_user(session: Session, username: str, role: str, rbds: list[int], password: str,
-             display_name: str | None = None, clock: Clock | None = None) -> AuthUser:
+             display_name: str | None = None, clock: Clock | None = None,
+             email: str | None = None) -> AuthUser:
     """Create a user scoped to existing schools. A non-sostenedor has exactly one school."""
     problems = []
+    try:
+        email = check_email(email)
+    except UserError as error:
+        problems.extend(error.reasons)
     if not re.fullmatch(r"[a-z0-9._-]{3,50}", username or ""):
         problems.append(f"Nombre de usuario no válido: «{username}»: use 3 a 50 letras minúsculas, "
                         "dígitos, punto, guion o guion bajo.")
@@ -122,7 +139,8 @@ def add_user(session: Session, username: str, role: str, rbds: list[int], passwo
     if problems:
         raise UserError(problems)
     user = User(username=username, display_name=display_name or username, role=role,
-                password_hash=hash_password(password), failed_attempts=0, active=True,
+                email=email, password_hash=hash_password(password), failed_attempts=0,
+                active=True,
                 created_at=(clock or default_clock()).now(),
                 schools=[UserSchool(rbd=rbd) for rbd in rbds])
     session.add(user)
@@ -166,6 +184,23 @@ def change_own_password(session: Session, user: AuthUser, current: str, new: str
         raise UserError(problems)
     set_password(session, found.username, new, clock)
     record(session, clock, found.username, OWN_PASSWORD_ACTION)
+
+
+USER_EMAIL_ACTION = "user.email"
+
+
+def set_email(session: Session, username: str, email: str | None,
+              clock: Clock | None = None, actor: str | None = None,
+              rbd: int | None = None) -> str | None:
+    """Change (or, empty, remove) a user's address; audited without the address (it is
+    personal). The administrator's way (CLI); a Director uses ``change_email``."""
+    stored = check_email(email)
+    user = _find(session, username)
+    if user.email != stored:
+        user.email = stored
+        record(session, clock or default_clock(), actor, USER_EMAIL_ACTION, rbd=rbd,
+               target=username, email="definido" if stored else "quitado")
+    return stored
 
 
 def list_users(session: Session) -> list[AuthUser]:
@@ -325,6 +360,7 @@ class SchoolUser:
     role: str
     active: bool
     manageable: bool  # a user of this school alone, not a sostenedor
+    email: str | None = None
 
     @property
     def role_label(self) -> str:
@@ -337,7 +373,19 @@ def school_users(session: Session, actor: AuthUser, rbd: int) -> list[SchoolUser
     users = session.scalars(select(User).join(UserSchool).where(UserSchool.rbd == rbd)
                             .order_by(User.username))
     return [SchoolUser(user.username, user.display_name or user.username, user.role,
-                       user.active, _manageable(user, rbd)) for user in users]
+                       user.active, _manageable(user, rbd), user.email) for user in users]
+
+
+def change_email(session: Session, actor: AuthUser, rbd: int, username: str,
+                 email: str | None, clock: Clock | None = None) -> str | None:
+    """A Director sets the address of a user of their school, or their own (empty
+    removes it). Nothing changes on a refusal."""
+    stored = check_email(email)
+    if username != actor.username:
+        _managed(session, actor, rbd, username, "cambiar el correo de")
+    else:
+        authorize(actor, "configure", rbd)
+    return set_email(session, username, stored, clock, actor.username, rbd)
 
 
 def _manageable(user: User, rbd: int) -> bool:

@@ -36,6 +36,8 @@ def register(commands) -> None:  # noqa: ANN001
     add.add_argument("--rbd", required=True, type=int, action="append",
                      help="establecimiento (repetible para un sostenedor)")
     add.add_argument("--display-name")
+    add.add_argument("--email", metavar="CORREO",
+                     help="correo del usuario: ahí llegan el resumen diario y los avisos")
     add.add_argument("--password-stdin", action="store_true",
                      help="lee la contraseña de la entrada estándar")
     add.set_defaults(handler=user_add)
@@ -44,6 +46,11 @@ def register(commands) -> None:  # noqa: ANN001
     passwd.add_argument("--password-stdin", action="store_true")
     passwd.set_defaults(handler=user_passwd)
     user.add_parser("list", help="lista los usuarios").set_defaults(handler=user_list)
+    email = user.add_parser("email", help="cambia (o quita) el correo de un usuario")
+    email.add_argument("name")
+    email.add_argument("address", nargs="?", metavar="CORREO")
+    email.add_argument("--remove", action="store_true", help="quita el correo del usuario")
+    email.set_defaults(handler=user_email)
 
     config = commands.add_parser("config", help="configuración").add_subparsers(
         dest="config_command", metavar="ACCIÓN")
@@ -92,7 +99,8 @@ def read_password(from_stdin: bool) -> str:
 def user_add(args) -> int:  # noqa: ANN001
     password = read_password(args.password_stdin)
     with transaction() as session:
-        user = auth.add_user(session, args.name, args.role, args.rbd, password, args.display_name)
+        user = auth.add_user(session, args.name, args.role, args.rbd, password, args.display_name,
+                             email=args.email)
     print(f"Usuario {user.username} creado ({user.role_label}, RBD "
           f"{', '.join(map(str, user.rbds))}).")
     return 0
@@ -112,7 +120,17 @@ def user_list(_args) -> int:  # noqa: ANN001
     if not users:
         print("No hay usuarios.")
     for user in users:
-        print(f"{user.username:20} {user.role_label:32} RBD {', '.join(map(str, user.rbds))}")
+        print(f"{user.username:20} {user.role_label:32} {user.email or '(sin correo)':32} "
+              f"RBD {', '.join(map(str, user.rbds))}")
+    return 0
+
+
+def user_email(args) -> int:  # noqa: ANN001
+    if args.remove == (args.address is not None):
+        raise UserError("Indique el correo nuevo, o --remove para quitarlo (no ambos).")
+    with transaction() as session:
+        stored = auth.set_email(session, args.name, None if args.remove else args.address)
+    print(f"Correo de {args.name}: {stored}." if stored else f"Correo de {args.name} quitado.")
     return 0
 
 
