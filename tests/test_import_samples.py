@@ -218,10 +218,10 @@ def test_users_import_only_their_own_school(db_url, clock):
         auth.add_user(s, "pablo", auth.PROFESOR, [RBD], "una-clave-larga", clock=clock)
     other = (Path(__file__).parent / "data" / "bad" / "libro_otro_rbd.csv")
     before = snapshot(db_url)
-    with transaction(db_url) as s:
-        with pytest.raises(PermissionDenied) as refused:
+    with transaction(db_url) as s:  # a school the system never saw: who loads it first
+        with pytest.raises(UserError) as refused:
             import_libro(s, other, user=auth.get_user(s, "dora"), clock=clock)
-    assert "RBD 11111" in str(refused.value)
+    assert "RBD 11111" in str(refused.value) and "administrador" in str(refused.value)
     with transaction(db_url) as s:
         with pytest.raises(PermissionDenied, match="Profesor"):
             import_libro(s, LONG, user=auth.get_user(s, "pablo"), clock=clock)

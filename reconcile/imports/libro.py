@@ -92,7 +92,7 @@ def import_libro(session: Session, source: Source, *, filename: str | None = Non
     if libro.belongs_in:
         raise misplaced(libro.errors[0])
     if libro.without_nomina:  # before the scope: it says whom to ask
-        raise nomina_first(session, user, libro.without_nomina, name)
+        raise nomina_first(session, user, libro.without_nomina, name, libro.errors)
     for school_rbd in sorted(libro.rbds):
         check_school(user, school_rbd, name)
     raise_if_errors(libro.errors)

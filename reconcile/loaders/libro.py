@@ -22,6 +22,7 @@ from reconcile.loaders.errors import RowError, file_error, sort_errors
 from reconcile.loaders.headers import Column, find_header
 from reconcile.loaders.progress import Progress, ProgressCallback
 from reconcile.loaders.identifiers import join_rut, parse_unique_ruts
+from reconcile.loaders.nomina import looks_like_nomina
 from reconcile.loaders.report import Reporter
 from reconcile.loaders.sources import RawSheet, SourceProblem, kind_of, read_bytes, read_sheets
 from reconcile.loaders.values import (
@@ -40,6 +41,7 @@ from reconcile.loaders.values import (
     parse_unique,
     group_codes,
 )
+from reconcile.loaders.wrong_tab import NOMINA, belongs_in, nomina_first
 
 LONG = "larga"
 WIDE = "mensual"
@@ -85,6 +87,9 @@ class LibroFile:
     layout: str | None = None  # "larga" or "mensual"
     rbds: set[int] = field(default_factory=set)  # every RBD the file names
     rows_read: int = 0
+    belongs_in: str | None = None  # "nomina": the file is SIGE's nómina instead
+    # RBD -> the years of its marks with no SIGE nómina loaded (its courses are unknown)
+    without_nomina: dict[int, list[int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -112,9 +117,13 @@ def read_libro(path: Path | str | None, courses: CourseCatalog, data: bytes | No
         data, name = read_bytes(path, data, filename)
         reporter.file = name
         if kind_of(data, name) == "xml":
+            if _is_nomina_xml(data, name):
+                raise _Misplaced(name)
             raise SourceProblem(file_error(name, "se esperaba una planilla .csv o .xlsx"))
         sheets = read_sheets(data, name)
         parts, layout, month = _records(sheets, reporter, rbd)
+    except _Misplaced as problem:
+        return LibroFile(name, empty_frame(), [problem.error], belongs_in=NOMINA)
     except SourceProblem as problem:
         return LibroFile(name, empty_frame(), [problem.error])
     if len(parts) == 1:
@@ -122,11 +131,41 @@ def read_libro(path: Path | str | None, courses: CourseCatalog, data: bytes | No
     else:
         raw = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=_RAW)
     report(0.3, "Validando filas")
-    frame, month, rbds = _validate(raw, reporter, courses, rbd, month, layout,
-                                   provisional_min_body, report.span(0.3, 1.0))
+    frame, month, rbds, without_nomina = _validate(raw, reporter, courses, rbd, month, layout,
+                                                   provisional_min_body, report.span(0.3, 1.0))
     report(1.0, "Archivo validado")
     return LibroFile(name, frame, sort_errors(reporter.errors), month, layout, rbds,
-                     rows_read=len(raw))
+                     rows_read=len(raw), without_nomina=without_nomina)
+
+
+def looks_like_libro(sheets: list[RawSheet]) -> bool:
+    """Whether a sheet has a Libro layout: the long table's RUT, Fecha and Asistencia,
+    or the monthly sheet's RUT and a column per day."""
+    for sheet in sheets:
+        header = find_header(sheet.top, LONG_COLUMNS, {"rut", "day", "mark"}, minimum=3)
+        if header and {"rut", "day", "mark"} <= header.positions.keys():
+            return True
+        if _wide_header(sheet.top) is not None:
+            return True
+    return False
+
+
+class _Misplaced(SourceProblem):
+    """The file is SIGE's nómina: one problem, saying where it goes."""
+
+    def __init__(self, name: str):
+        super().__init__(belongs_in(name, NOMINA))
+
+
+def _is_nomina_xml(data: bytes, name: str) -> bool:
+    """An .xml the nómina's reader takes (the Libro Digital exports no XML)."""
+    from reconcile.loaders.nomina_xml import xml_records  # it builds on the nómina's columns
+
+    try:
+        raw, _ = xml_records(data, name)
+    except SourceProblem:
+        return False
+    return len(raw) > 0
 
 
 def _records(sheets: list[RawSheet], reporter: Reporter, rbd: int | None):
@@ -154,6 +193,8 @@ def _records(sheets: list[RawSheet], reporter: Reporter, rbd: int | None):
                     reporter.add(long_header.row_number, LONG_LABELS[missing], None,
                                  "falta esta columna en el encabezado", sheet_name)
             layouts.add(LONG)
+    if not parts and looks_like_nomina(sheets):
+        raise _Misplaced(reporter.file)
     if not layouts:
         raise SourceProblem(file_error(reporter.file, "no se reconoce el formato: se espera una "
                                        "tabla con RUT, Fecha y Asistencia, o una planilla "
@@ -409,7 +450,7 @@ def _validate(raw: pd.DataFrame, reporter: Reporter, catalog: CourseCatalog,
     if raw.empty:
         if not reporter.errors:
             reporter.add(None, None, None, "el archivo no tiene marcas de asistencia")
-        return empty_frame(), month, rbds
+        return empty_frame(), month, rbds, {}
     labels = {**LONG_LABELS, "rbd": "RBD", "course": "Curso"}
     n = len(raw)
     rows = raw["row"].to_numpy()
@@ -473,6 +514,10 @@ def _validate(raw: pd.DataFrame, reporter: Reporter, catalog: CourseCatalog,
                               for d in day_values], dtype=object)
     courses = _resolve_courses(raw, rbd_values[rbd_codes], year_values[day_codes], catalog,
                                report)
+    for school, years in sorted(courses.without_nomina.items()):
+        reporter.add(None, "RBD", school, nomina_first(school, years))
+    if courses.without_nomina:
+        bad |= courses.ids < 0  # those schools' rows: their courses cannot be known
     # Keep the good rows; exact repeats count once; contradictions are errors
     progress(0.75, "Buscando marcas repetidas")
     keep = np.flatnonzero(~bad)
@@ -497,7 +542,7 @@ def _validate(raw: pd.DataFrame, reporter: Reporter, catalog: CourseCatalog,
         else np.where(course_ids >= 0, course_ids, None),
         "year": year_values[day_codes[take]], "sheet": sheets[take],
     })
-    return frame[FRAME_COLUMNS], month, rbds
+    return frame[FRAME_COLUMNS], month, rbds, courses.without_nomina
 
 
 def _column(values: np.ndarray, codes: np.ndarray, take: np.ndarray):
@@ -542,6 +587,7 @@ class _Courses:
     cod_grado: np.ndarray
     letra_values: np.ndarray  # per distinct combination; rows: letra_values[letra_codes]
     letra_codes: np.ndarray
+    without_nomina: dict[int, list[int]]  # RBD -> years its rows name with no nómina loaded
 
 
 def _resolve_courses(raw: pd.DataFrame, rbd: np.ndarray, year: np.ndarray,
@@ -563,12 +609,16 @@ def _resolve_courses(raw: pd.DataFrame, rbd: np.ndarray, year: np.ndarray,
     found_codes = np.empty((n_unique, 3), dtype=object)
     reasons = np.empty(n_unique, dtype=object)
     shown = np.empty(n_unique, dtype=object)
+    without_nomina: dict[int, set[int]] = {}
     for i, row in enumerate(firsts):
         rbd_i, year_i, a, b = (_none_if_nan(c[row]) for c in columns[:4])
         c = _none_if_nan(columns[4][row]) if uses_codes else None
         course, reason = None, None
         if rbd_i is None or year_i is None:
             reason = None  # already reported (RBD or date)
+        elif int(year_i) not in catalog.years(int(rbd_i)):
+            # no course of that school and year is known: one problem for the school, below
+            without_nomina.setdefault(int(rbd_i), set()).add(int(year_i))
         elif not uses_codes and raw.attrs.get("no_course"):
             reason = None  # the missing column is already reported, once
         elif uses_codes:
@@ -596,7 +646,8 @@ def _resolve_courses(raw: pd.DataFrame, rbd: np.ndarray, year: np.ndarray,
             found_codes[i] = (course.cod_ense, course.cod_grado, course.letra)
     report("course", shown[groups], reasons[groups], label)
     return _Courses(ids[groups], found_codes[groups, 0], found_codes[groups, 1],
-                    found_codes[:, 2].copy(), groups)
+                    found_codes[:, 2].copy(), groups,
+                    {school: sorted(years) for school, years in without_nomina.items()})
 
 
 def _none_if_nan(value: object) -> object:

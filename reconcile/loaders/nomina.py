@@ -18,7 +18,7 @@ from reconcile.loaders.headers import Column, find_header
 from reconcile.loaders.progress import Progress, ProgressCallback
 from reconcile.loaders.identifiers import join_rut, parse_ruts
 from reconcile.loaders.report import Reporter
-from reconcile.loaders.sources import SourceProblem, kind_of, read_bytes, read_sheets
+from reconcile.loaders.sources import RawSheet, SourceProblem, kind_of, read_bytes, read_sheets
 from reconcile.loaders.values import (
     cell_text,
     guarded,
@@ -28,6 +28,7 @@ from reconcile.loaders.values import (
     parse_rbd,
     parse_withdrawal,
 )
+from reconcile.loaders.wrong_tab import LIBRO, belongs_in
 
 COLUMNS = [
     Column("year", "Año", ("Agno", "Anio", "Año Escolar", "Anio Escolar")),
@@ -62,6 +63,7 @@ class NominaFile:
     frame: pd.DataFrame
     errors: list[RowError] = field(default_factory=list)
     rows_read: int = 0
+    belongs_in: str | None = None  # "libro": the file is the Libro's attendance instead
 
     @property
     def ok(self) -> bool:
@@ -91,6 +93,8 @@ def read_nomina(path: Path | str | None, data: bytes | None = None,
             sheet = None
         else:
             raw, written, sheet = _tabular_records(data, name)
+    except _Misplaced as problem:
+        return NominaFile(name, empty_frame(), [problem.error], belongs_in=problem.kind)
     except SourceProblem as problem:
         return NominaFile(name, empty_frame(), getattr(problem, "errors", [problem.error]))
     report(0.7, "Validando filas")
@@ -108,12 +112,16 @@ def _tabular_records(data: bytes, name: str) -> tuple[pd.DataFrame, dict[str, st
         header = find_header(sheet.top, COLUMNS, set(REQUIRED), minimum=3)
         if header and (best is None or len(header.positions) > len(best[1].positions)):
             best = (sheet, header)
+    if best is None and _looks_like_libro(sheets):
+        raise _Misplaced(name, LIBRO)
     if best is None:
         raise SourceProblem(file_error(name, "no se encontró la fila de encabezados de la "
                                              "nómina (Año, RBD, Cod Tipo Enseñanza, Cod Grado, "
                                              "Letra Curso, Run, …)"))
     sheet, header = best
     missing = [f for f in REQUIRED if f not in header.positions]
+    if missing and _looks_like_libro(sheets):
+        raise _Misplaced(name, LIBRO)
     if missing:
         problems = [RowError(name, header.row_number, LABELS[f], None,
                              "falta esta columna en el encabezado", sheet.name if len(sheets) > 1
@@ -124,6 +132,30 @@ def _tabular_records(data: bytes, name: str) -> tuple[pd.DataFrame, dict[str, st
                                                                         dtype=object)
                         for f, p in header.positions.items()}, index=body.index)
     return raw, header.written, sheet.name if len(sheets) > 1 else None
+
+
+def looks_like_nomina(sheets: list[RawSheet]) -> bool:
+    """Whether a sheet has the nómina's header: every column a nómina needs."""
+    for sheet in sheets:
+        header = find_header(sheet.top, COLUMNS, set(REQUIRED), minimum=len(REQUIRED))
+        if header and set(REQUIRED) <= header.positions.keys():
+            return True
+    return False
+
+
+def _looks_like_libro(sheets: list[RawSheet]) -> bool:
+    # imported here: the Libro's loader imports this module (its courses come from SIGE)
+    from reconcile.loaders.libro import looks_like_libro
+
+    return looks_like_libro(sheets)
+
+
+class _Misplaced(SourceProblem):
+    """The file is of the other kind (``kind``): one problem, saying where it goes."""
+
+    def __init__(self, name: str, kind: str):
+        super().__init__(belongs_in(name, kind))
+        self.kind = kind
 
 
 class _Many(SourceProblem):
