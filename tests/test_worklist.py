@@ -206,3 +206,23 @@ def test_the_cli_refuses_an_unknown_school_in_spanish(usual_pair):
     assert result.returncode == 2 and result.stdout == ""
     assert "No existe el establecimiento RBD 999" in result.stderr
     assert snapshot(usual_pair) == before
+
+
+class _SigeDoesNotKnow:
+    """A SIGE that knows no one (verify_student's one call)."""
+
+    def validate_student(self, *args) -> bool:  # noqa: ANN002
+        return False
+
+
+def test_verifying_a_run_sige_does_not_know_does_not_send_the_school_to_the_libro(
+        reversed_pair, clock):
+    from reconcile.auth import DIRECTOR
+    from reconcile.sync.verify import verify_student
+
+    director = AuthUser("directora", "Directora", DIRECTOR, (RBD,))
+    with transaction(reversed_pair) as session:
+        said = verify_student(session, director, RBD, RUN, _SigeDoesNotKnow(), clock).message
+        ipe = verify_student(session, director, RBD, IPE, _SigeDoesNotKnow(), clock).message
+    assert "no cambie el Libro" in said and "actualiza su RUN en SIGE" in said
+    assert "reemplace el IPE por el RUN en el Libro Digital" in ipe

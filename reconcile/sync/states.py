@@ -69,8 +69,9 @@ CAUSES_ES = {
 FIX_ES = {
     CASO_1: "Revise en el Libro Digital a los estudiantes que faltan (o su RUT) y vuelva a "
             "sincronizar.",
-    CASO_2: "Corrija el RUT en el Libro Digital o apruebe la corrección sugerida en "
-            "Conciliación, y vuelva a sincronizar.",
+    CASO_2: "Vea «Pendientes»: cada RUT dice dónde corregirlo (en el Libro Digital, o en SIGE "
+            "si SIGE aún tiene el IPE y el Libro el RUN definitivo) y si puede aprobar aquí el "
+            "par sugerido; luego vuelva a sincronizar.",
     CASO_3: "Se reintenta automáticamente hasta el cierre del mes.",
     FUERA_DE_MES: "Ese mes ya no se puede enviar desde aquí: consulte con el sostenedor.",
     SIN_CONVENIO: "El Director debe revisar las credenciales del convenio en Configuración.",

@@ -70,14 +70,24 @@ def verify_student(session: Session, user: AuthUser, rbd: int, rut: str,
             f"SIGE conoce a {shown}: tiene ficha en SIGE, pero la nómina de este "
             "establecimiento no lo tiene en ese curso. Puede estar matriculado en otro curso "
             "u otro establecimiento: revise su matrícula en SIGE antes de enviar."
-            if known else
-            f"SIGE no conoce a {shown}. Si es un RUT provisorio (IPE), busque su RUN "
-            "definitivo; si no, revise el RUT en el Libro Digital."))
+            if known else f"SIGE no conoce a {shown}. {_unknown_advice(parsed)}"))
     audit.record(session, clock, user.username, ACTION, rbd=rbd, rut=rutlib.mask(parsed.canonical),
                  known=result.known)
     log.info("verificación en SIGE para RBD %s: %s", rbd,
              {True: "conocido", False: "desconocido", None: "sin respuesta"}[result.known])
     return result
+
+
+def _unknown_advice(parsed: rutlib.Rut) -> str:
+    """What to do about a RUT SIGE does not know: an IPE in the Libro gives way to the
+    RUN; a RUN in the Libro may be right while SIGE still has the IPE (then SIGE, not
+    the Libro, is updated: ``reconcile.pair_advice``)."""
+    if parsed.kind == rutlib.PROVISIONAL:
+        return ("Es un RUT provisorio (IPE): si el estudiante ya tiene RUN definitivo, "
+                "reemplace el IPE por el RUN en el Libro Digital.")
+    return ("Si SIGE aún tiene a este estudiante con un RUT provisorio (IPE), no cambie el "
+            "Libro: el establecimiento actualiza su RUN en SIGE (vea «Pendientes»). Si el RUT "
+            "del Libro está mal escrito, corríjalo en el Libro Digital.")
 
 
 def _names(person: Student | None) -> tuple[str, str, str]:
