@@ -18,6 +18,14 @@ during the call:
 Retries live in one layer each: the client's are seconds long and bounded per
 call; the job's run for hours. Every day-state change goes through ``states``.
 Log lines name jobs, schools, dates and courses, never RUTs or credentials.
+
+The worker is also the schools' clock (``_school_clock``, at most every
+``CLOCK_SECONDS``, sooner when a run or a mail is due before): it makes every due
+envío automático (``reconcile.autopilot.run``), re-forecasts each school's close
+risk (``reconcile.autopilot.risk``: an alert when it turns) and delivers the
+outbox (``reconcile.notify.outbox``). A job SIGE's report leaves in ``error``
+queues a «rechazo» alert, right after its outcome is stored. ``until_idle`` makes
+the runs due at its start and delivers the outbox before it stops.
 """
 from __future__ import annotations
 
@@ -36,10 +44,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from reconcile import audit, settings
+from reconcile import audit, courses, settings
+from reconcile.autopilot import risk as close_risk
+from reconcile.autopilot import run as autopilot_run
 from reconcile.clock import Clock
 from reconcile.db import transaction
 from reconcile.db.models import ERROR, SIN_REGISTRO, SINCRONIZADO, ConvenioRejection, SyncJob
+from reconcile.es_cl import fecha
 from reconcile.school import calendar_for
 from reconcile.sige_calendar import SigeCalendar
 from reconcile.sige.causes import CASO_1, CASO_2, CASO_3, FUERA_DE_MES, RECHAZADO, SIN_CONVENIO
@@ -62,6 +73,7 @@ from reconcile.sync.outcomes import per_course
 log = logging.getLogger(__name__)
 OUTCOME_ACTION = "sync.outcome"
 CALENDAR_SECONDS = 60.0
+CLOCK_SECONDS = 5.0  # the schools' clock: due runs, risks and mail looked at this often
 
 
 @dataclass(frozen=True)
@@ -125,6 +137,7 @@ class Worker:
         self.stop = threading.Event()
         self.finished = 0  # jobs this worker took to a final state
         self._calendars: dict[int, tuple[SigeCalendar, float]] = {}
+        self._next_tick = 0.0  # time.monotonic() of the schools' clock's next turn
 
     # --- the loop ------------------------------------------------------------------
 
@@ -136,6 +149,7 @@ class Worker:
         pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="sige")
         try:
             while not self.stop.is_set():
+                self._school_clock()
                 free = self.concurrency - len(in_hand)
                 claimed = self._claim(free) if free else []
                 for job in claimed:
@@ -148,6 +162,8 @@ class Worker:
                         future.result()  # _work never raises: it logs and lets go
                     continue
                 if until_idle and self._idle():
+                    if self._school_clock(force=True):
+                        continue  # a run came due meanwhile: send it first
                     break
                 if not claimed:
                     self.stop.wait(self._pause())
@@ -174,12 +190,49 @@ class Worker:
             return all(_still_refused(session, rbd) for rbd in waiting)
 
     def _pause(self) -> float:
-        """Seconds until the next job is due (at most ``idle_wait``)."""
+        """Seconds until the next job is due or the schools' clock's next turn (at
+        most ``idle_wait``)."""
+        tick = max(self._next_tick - time.monotonic(), 0.01)
         with transaction(self.url) as session:
             due = jobs.next_due(session)
         if due is None:
-            return self.idle_wait
-        return min(self.idle_wait, max((due - self.clock.now()).total_seconds(), 0.01))
+            return min(self.idle_wait, tick)
+        return min(self.idle_wait, tick,
+                   max((due - self.clock.now()).total_seconds(), 0.01))
+
+    # --- the schools' clock ----------------------------------------------------------
+
+    def _school_clock(self, force: bool = False) -> int:
+        """Due envíos automáticos, close risks, mail; returns the course-days the runs
+        queued. Each part fails alone (logged) and is tried again at the next turn."""
+        if not force and time.monotonic() < self._next_tick:
+            return 0
+        queued = 0
+        try:
+            queued = sum(run.queued for run in autopilot_run.run_due(self.clock, self.url))
+        except Exception:  # noqa: BLE001
+            log.warning("no se pudieron revisar los envíos automáticos", exc_info=True)
+        try:
+            close_risk.refresh_due(self.clock, self.url)
+        except Exception:  # noqa: BLE001
+            log.warning("no se pudo revisar el riesgo del cierre", exc_info=True)
+        wait = CLOCK_SECONDS
+        deliver_due = autopilot_run.mail_function("outbox", "deliver_due")
+        next_mail = autopilot_run.mail_function("outbox", "next_due")
+        try:
+            if deliver_due is not None:
+                deliver_due(self.clock, worker=self.name, url=self.url)
+            due = [autopilot_run.next_due(self.clock, self.url)]
+            if next_mail is not None:
+                with transaction(self.url) as session:
+                    due.append(next_mail(session))
+            due = [at for at in due if at is not None]
+            if due:  # wake for the next run or mail when it comes before the next turn
+                wait = min(wait, max((min(due) - self.clock.now()).total_seconds(), 0.0))
+        except Exception:  # noqa: BLE001
+            log.warning("no se pudo entregar el correo pendiente", exc_info=True)
+        self._next_tick = time.monotonic() + max(wait, 0.5)
+        return queued
 
     def _heartbeat(self, in_hand: dict[Future, int]) -> None:
         interval = max(self.timing.lease.total_seconds() / 3, 0.05)
@@ -313,6 +366,7 @@ class Worker:
             report: ReportResult | SigeError = self.client.get_report(rbd, ticket)
         except SigeError as error:
             report = error
+        rejected: list[str] = []
         with transaction(self.url) as session:
             job = jobs.held(session, job_id, self.name)
             if job is None:
@@ -322,7 +376,7 @@ class Worker:
                 self._settle(session, job, ERROR, RECHAZADO, now, report.detail,
                              _plain(report.messages))
             elif isinstance(report, ReportResult) and report.is_final:
-                self._apply_report(session, job, report, now)
+                rejected = self._apply_report(session, job, report, now)
             elif now >= sent_at + self.timing.report_deadline:
                 self._settle(session, job, ERROR, states.SIN_RESPUESTA, now,
                              "SIGE no entregó el resultado del envío dentro del plazo.")
@@ -332,20 +386,39 @@ class Worker:
                           sent_at + self.timing.report_deadline)
                 why = report.detail if isinstance(report, SigeError) else None
                 jobs.retry_later(job, due, why, now)
+        if rejected:
+            self._alert_rejection(rbd, rejected)
+
+    def _alert_rejection(self, rbd: int, lines: list[str]) -> None:
+        """A «rechazo» alert for the school, once the outcome is stored (the mail side
+        coalesces alerts: at most one per school per hour). Lost only if the worker
+        dies between the two transactions; the digest lists the errors anyway."""
+        queue_alert = autopilot_run.mail_function("digest", "queue_alert")
+        if queue_alert is None:
+            return
+        try:
+            with transaction(self.url) as session:
+                queue_alert(session, rbd, "rechazo", lines, self.clock)
+        except Exception:  # noqa: BLE001 - the outcome is stored; only the alert is lost
+            log.warning("no se pudo poner en cola el aviso de rechazo de RBD %s", rbd,
+                        exc_info=True)
 
     def _apply_report(self, session: Session, job: SyncJob, report: ReportResult,
-                      now: datetime) -> None:
+                      now: datetime) -> list[str]:
+        """Store SIGE's final report; returns the rejected course-days as alert lines
+        (course, date, Caso: never a RUT)."""
         days = jobs.course_days(session, job)
         if report.state == PROCESADO:
             for day in days.values():
                 states.on_accepted(day, now)
             self._finish(session, job, SINCRONIZADO, None, now)
-            return
+            return []
         if report.state != OBSERVACIONES:  # rejected as a whole
             cause = report.causes[0] if report.causes else RECHAZADO
             self._settle(session, job, ERROR, cause, now, "SIGE rechazó el envío.",
                          report.raw_messages())
-            return
+            return [_rejection_line(c.course, job.day, cause) for c in job.courses]
+        rejected = []
         failing = per_course(session, job, report.findings)
         for course_id, day in days.items():
             findings = failing.get(course_id)
@@ -354,10 +427,12 @@ class Worker:
                 cause = CASO_2 if CASO_2 in found else CASO_1 if CASO_1 in found else \
                     next((c for c in found if c), RECHAZADO)
                 states.on_failed(day, cause, [f.as_dict() for f in findings], now)
+                rejected.append(_rejection_line(day.course, job.day, cause))
             else:
                 states.on_accepted(day, now)
         outcome = ERROR if failing else SINCRONIZADO
         self._finish(session, job, outcome, None, now)
+        return sorted(rejected)
 
     def _settle(self, session: Session, job: SyncJob, outcome: str, cause: str | None,
                 now: datetime, why: str | None, messages: list | None = None) -> None:
@@ -377,6 +452,12 @@ class Worker:
         self.finished += 1
         log.info("envío %s (RBD %s, %s, %s): %s%s", job.id, job.rbd, job.day.isoformat(),
                  ", ".join(courses), outcome, f" ({cause})" if cause else "")
+
+
+def _rejection_line(course, day, cause: str | None) -> str:  # noqa: ANN001
+    """«3° Básico A 05-11-2026: Caso 1: …» (the course's name, the date, the Caso)."""
+    name = courses.label(course.cod_ense, course.cod_grado, course.letra, course.desc_grado)
+    return f"{name} {fecha(day)}: {states.CAUSES_ES.get(cause, cause or RECHAZADO)}"
 
 
 def _still_refused(session: Session, rbd: int) -> bool:
