@@ -13,24 +13,25 @@ import streamlit as st
 from reconcile.auth import AuthUser
 from reconcile.errors import UserError
 from reconcile.imports import import_libro, import_sige
+from reconcile.loaders.wrong_tab import LIBRO, NOMINA, TABS
 from ui import context, page
 from ui.imports import (
     checked,
-    error_table,
     forget_check,
     remember_saved,
     removal_confirmations,
     run_import,
+    show_problems,
     show_saved,
     uploader_generation,
 )
 
 IMPORTERS = {
-    "nomina": ("Nómina SIGE", import_sige, ["xlsx", "csv", "xml"],
-               "La nómina de alumnos exportada desde SIGE (Excel, CSV o XML)."),
-    "libro": ("Asistencia del Libro Digital", import_libro, ["csv", "xlsx"],
-              "La asistencia del Libro Digital: tabla larga (un registro por alumno y día) o "
-              "planilla mensual del Control de Subvenciones."),
+    NOMINA: (TABS[NOMINA], import_sige, ["xlsx", "csv", "xml"],
+             "La nómina de alumnos exportada desde SIGE (Excel, CSV o XML)."),
+    LIBRO: (TABS[LIBRO], import_libro, ["csv", "xlsx"],
+            "La asistencia del Libro Digital: tabla larga (un registro por alumno y día) o "
+            "planilla mensual del Control de Subvenciones."),
 }
 
 user, rbd = page.start("Cargar datos")
@@ -66,16 +67,15 @@ def importer_tab(kind: str, user: AuthUser, rbd: int) -> None:
         preview_importer = importer
     preview = checked(check_key, preview_importer, data, upload.name, user, context.clock())
     if isinstance(preview, UserError):
-        st.error(f"«{upload.name}» tiene problemas: no se guardó nada. Corrija el archivo y "
-                 "vuelva a cargarlo.")
-        st.dataframe(error_table(preview), hide_index=True, width="stretch")
+        show_problems(preview, f"«{upload.name}» tiene problemas: no se guardó nada. "
+                               "Corrija el archivo y vuelva a cargarlo.")
         return
     st.success("Archivo revisado sin errores. Esto es lo que cambiaría:")
     st.markdown("\n".join(f"- {line}" for line in preview.lines_es()))
     if not preview.changed_anything:
         return
     save_options, ready = {}, True
-    if kind == "nomina":
+    if kind == NOMINA:
         allow_removals, ready = removal_confirmations(preview, f"{kind}_{generation}")
         save_options["allow_removals"] = allow_removals
     if st.button("Guardar en la base", key=f"save_{kind}", type="primary", disabled=not ready):
@@ -83,16 +83,15 @@ def importer_tab(kind: str, user: AuthUser, rbd: int) -> None:
             summary = run_import(partial(importer, **save_options), data, upload.name, user,
                                  context.clock())
         except UserError as problems:  # the data changed between the check and the save
-            st.error("No se guardó nada:")
-            st.dataframe(error_table(problems), hide_index=True, width="stretch")
+            show_problems(problems, "No se guardó nada:")
             return
         forget_check(f"{kind}_{rbd}")  # the next check compares with what was just saved
         remember_saved(kind, rbd, data, summary)
         st.rerun()
 
 
-nomina_tab, libro_tab = st.tabs(["Nómina SIGE", "Asistencia del Libro Digital"])
+nomina_tab, libro_tab = st.tabs([TABS[NOMINA], TABS[LIBRO]])
 with nomina_tab:
-    importer_tab("nomina", user, rbd)
+    importer_tab(NOMINA, user, rbd)
 with libro_tab:
-    importer_tab("libro", user, rbd)
+    importer_tab(LIBRO, user, rbd)

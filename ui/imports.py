@@ -15,6 +15,7 @@ from reconcile.clock import Clock
 from reconcile.db import session_factory, transaction
 from reconcile.errors import UserError
 from reconcile.es_cl import numero
+from reconcile.imports.advice import LoadElsewhere
 from reconcile.imports.common import ImportSummary
 from reconcile.imports.nomina_scope import share_es
 
@@ -130,15 +131,56 @@ def run_import(importer: Importer, data: bytes, filename: str, user: AuthUser,
 
 
 def error_table(problems: UserError) -> pd.DataFrame:
-    """Row-level errors as a table (file, row, column, value, reason) when the importer
-    gives them; otherwise one reason per line. What an error lacks (a file-level error
-    has no row) reads «—», never Streamlit's «None»."""
+    """Row-level errors as a table (row, column, value, reason) when the importer gives
+    them; otherwise one reason per line. What an error lacks reads «—», never
+    Streamlit's «None». The file is the one just uploaded: no column repeats it."""
     errors = getattr(problems, "errors", None)
     if errors:
         def text(value: object) -> str:
             return "—" if value is None or value == "" else str(value)
 
-        return pd.DataFrame([{"Archivo": text(e.file), "Fila": text(e.row),
-                              "Columna": text(e.column), "Valor": text(e.value),
-                              "Problema": text(e.reason)} for e in errors])
+        return pd.DataFrame([{"Fila": text(e.row), "Columna": text(e.column),
+                              "Valor": text(e.value), "Problema": text(e.reason)}
+                             for e in errors])
     return pd.DataFrame({"Problema": problems.reasons})
+
+
+def show_problems(problems: UserError, headline: str) -> None:
+    """Why nothing was stored, every reason in full (wrapped, never cut in a cell).
+
+    Advice (another tab, another file first: ``LoadElsewhere``) is said as it is,
+    without "corrija el archivo", and the file's other problems follow. Else the headline, the problems of the whole
+    file as a list under it, and the problems of rows as a table (to sort and
+    search) followed by the whole text of each, which a narrow cell would cut."""
+    errors = getattr(problems, "errors", None) or []
+    if isinstance(problems, LoadElsewhere):
+        st.error("\n\n".join(_plain(line) for line in problems.advice))
+        if not errors:
+            return
+        headline = "Además, el archivo tiene estos problemas; corríjalos antes de cargarlo:"
+    rows = [e for e in errors if e.row is not None]
+    whole_file = [e.reason for e in errors if e.row is None] if errors else problems.reasons
+    st.error("\n".join([headline, "", *(f"- {_plain(_sentence(r))}" for r in whole_file)]))
+    if not rows:
+        return
+    table = error_table(UserError([], errors=rows))
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "Fila": st.column_config.TextColumn("Fila", width="small"),
+        "Columna": st.column_config.TextColumn("Columna", width="small"),
+        "Problema": st.column_config.TextColumn("Problema", width="large")})
+    with st.expander(f"Texto completo de {_count(len(rows))}"):
+        st.markdown("\n".join(f"- {_plain(str(e))}" for e in rows))
+
+
+def _count(n: int) -> str:
+    return "1 problema" if n == 1 else f"los {numero(n)} problemas"
+
+
+def _sentence(reason: str) -> str:
+    reason = reason.strip()
+    return reason[:1].upper() + reason[1:]
+
+
+def _plain(text: str) -> str:
+    """Text from a user's file shown as Markdown: its * _ ` [ ] # < > | ~ $ stay literal."""
+    return "".join("\\" + char if char in "\\*_`[]#<>|~$" else char for char in text)
