@@ -20,6 +20,7 @@ from sqlalchemy import select
 from reconcile.db import transaction
 from reconcile.db.models import AuditLog, SyncJob
 from reconcile.demo_setup import DEMO_CREDENTIALS
+from reconcile.es_cl import cantidad
 from reconcile.sync import jobs
 from tests.cli_helpers import ROOT, run_cli
 from tests.sync_helpers import (
@@ -104,7 +105,7 @@ def test_the_demo_month_is_sent_through_the_cli(db_url, demo_and_sige):
     # Administrador de Asistencia: the ready days are queued, the others refused with their Caso
     asked = cli("sync", "--month", "--user", "asistencia", url=db_url)
     assert asked.returncode == 0, asked.stderr
-    assert f"En cola para enviar a SIGE: {len(ready)} día(s)-curso" in asked.stdout
+    assert f"En cola para enviar a SIGE: {cantidad(len(ready), 'día-curso')} en" in asked.stdout
     assert f"No se pusieron en cola: {len(problems)}." in asked.stdout
     for (course, day), reasons in problems.items():
         [line] = [line for line in asked.stdout.splitlines()
@@ -138,7 +139,7 @@ def test_the_demo_month_is_sent_through_the_cli(db_url, demo_and_sige):
     forced = cli("sync", "--month", "--user", "director", "--override-reason", OVERRIDE,
                  url=db_url)
     assert forced.returncode == 0, forced.stderr
-    assert f"En cola para enviar a SIGE: {len(problems)} día(s)-curso" in forced.stdout
+    assert f"En cola para enviar a SIGE: {cantidad(len(problems), 'día-curso')} en" in forced.stdout
     assert f"Enviados por decisión del Director aunque no están listos: {len(problems)}" in \
         forced.stdout
     assert cli("worker", "--until-idle", url=db_url).returncode == 0

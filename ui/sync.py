@@ -228,7 +228,7 @@ def _plan_and_send(user: AuthUser, rbd: int, status: MonthStatus, start: date, e
         st.caption("Los días-curso que no están listos se corrigen en «Conciliación»; solo el "
                    "Director(a) puede enviarlos igual, indicando un motivo.")
     blue_button("confirm_sync")
-    send, cancel, _ = st.columns([2, 1, 3])
+    send = cancel = st.container(horizontal=True)  # side by side, each as wide as its words
     if send.button("Sincronizar" if not not_ready else "Sincronizar solo los listos",
                    type="primary", key="confirm_sync", disabled=not plan.queued,
                    help=None if plan.queued else "No hay días-curso listos para enviar."):

@@ -30,7 +30,7 @@ from reconcile.auth import DIRECTOR, AuthUser, authorize
 from reconcile.clock import Clock, default_clock
 from reconcile.db.models import SIN_REGISTRO, SINCRONIZADO, Course, CourseDay
 from reconcile.errors import PermissionDenied, UserError
-from reconcile.es_cl import fecha
+from reconcile.es_cl import cantidad, fecha
 from reconcile.matching.store import check_range, run_check
 from reconcile.school import calendar_for
 from reconcile.sige.config import CREDENTIAL_KEYS
@@ -79,8 +79,8 @@ class SyncPlan:
         return dict(grouped)
 
     def lines_es(self) -> list[str]:
-        lines = [f"En cola para enviar a SIGE: {len(self.queued)} día(s)-curso en "
-                 f"{len(self.units)} envío(s)."]
+        lines = [f"En cola para enviar a SIGE: {cantidad(len(self.queued), 'día-curso')} en "
+                 f"{cantidad(len(self.units), 'envío')}."]
         lines += [f"  {course.code} {fecha(day)}" for course, day in self.queued]
         if self.overridden:
             lines.append(f"Enviados por decisión del Director aunque no están listos: "
@@ -276,8 +276,9 @@ def _check_ready(session: Session, user: AuthUser, rbd: int,
             continue
         why = []
         if "caso_1" in reasons:
-            why.append(f"Caso 1: faltan {missing.get((course.code, day), 0)} estudiante(s) "
-                       "que SIGE tiene matriculados")
+            absent = missing.get((course.code, day), 0)
+            why.append(f"Caso 1: {'falta' if absent == 1 else 'faltan'} "
+                       f"{cantidad(absent, 'estudiante')} que SIGE tiene matriculados")
         if "caso_2" in reasons:
             why.append(f"Caso 2: {unknown.get((course.code, day), 0)} RUT que SIGE no "
                        "reconoce en el curso")
