@@ -4,7 +4,7 @@ import streamlit as st
 from reconcile.db import upgrade
 from ui import context
 from ui.login import login_page
-from ui.navigation import Menu
+from ui.navigation import Menu, login_navigation
 from ui.spanish import apply as spanish_texts
 
 st.set_page_config(page_title="Asistencia SIGE", page_icon="📋", layout="wide")
@@ -20,8 +20,7 @@ def _migrated() -> bool:
 _migrated()
 user = context.restore_session()  # the login survives a refresh (F5) until it ends
 if user is None:
-    navigation = st.navigation([st.Page(login_page, title="Ingresar", icon=":material/login:")],
-                               position="hidden")
+    navigation = login_navigation(login_page)  # at any address, even an unknown one
 else:
     # Every page and the permission it needs (reconcile.auth.PERMISSIONS; "view" by
     # default): the one table deciding which pages a role gets (ui/navigation.py).
