@@ -68,8 +68,24 @@ shown = pd.DataFrame([audit_report.row(entry) for entry in found.entries],
                      columns=audit_report.CSV_HEADERS)
 if len(user.rbds) == 1:  # one school: its name on every row says nothing (the CSV keeps it)
     shown = shown.drop(columns="Establecimiento")
-st.dataframe(shown, hide_index=True, width="stretch",
-             column_config={"Detalle": st.column_config.TextColumn(width="large")})
+# Widths in pixels so that every column fits the ~1,000 px a 1366-wide screen leaves;
+# a chosen row shows its Detalle (and the school) in full below.
+widths = {"Fecha y hora": 115, "Acción": 150, "Detalle": 250, "Persona": 130,
+          "Resultado": 75, "Establecimiento": 130, "Curso": 75, "Día": 75}
+shown = shown[[name for name in widths if name in shown]]  # what happened, then the rest
+chosen = st.dataframe(shown, hide_index=True, width="stretch", key="auditoria_table",
+                      on_select="rerun", selection_mode="single-row",
+                      column_config={name: st.column_config.TextColumn(width=width)
+                                     for name, width in widths.items() if name in shown})
+rows = chosen.selection.rows if chosen else []
+if rows and rows[0] < len(found.entries):
+    entry = audit_report.row(found.entries[rows[0]])
+    with st.container(border=True):  # names and file names as typed: text, not Markdown
+        st.text(" · ".join(entry[name] for name in ("Fecha y hora", "Acción", "Resultado",
+                                                    "Persona", "Establecimiento")))
+        st.text(entry["Detalle"])
+else:
+    st.caption("Elija una fila (la casilla a su izquierda) para leer su detalle completo.")
 if pages > 1:
     st.number_input(f"Página (de {numero(pages)})", min_value=1, max_value=pages, step=1,
                     key=PAGE_KEY)

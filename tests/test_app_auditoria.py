@@ -13,7 +13,7 @@ from reconcile import audit
 from reconcile.db import transaction
 from reconcile.audit_report import CSV_HEADERS
 from tests.app_helpers import open_page
-from tests.audit_helpers import FORMULA_NAME, HOME, HOME_NAME, OTHER_NAME, at, audited_schools
+from tests.audit_helpers import FORMULA_NAME, HOME, HOME_NAME, OTHER, OTHER_NAME, at, audited_schools
 from tests.test_app_sostenedor import page_text
 
 PAGE = "pages/auditoria.py"
@@ -34,7 +34,9 @@ def test_the_listing_shows_the_schools_entries(audited):
     page = open_page("directora", PAGE)
     assert not page.exception
     table = listing(page)
-    assert list(table.columns) == [h for h in CSV_HEADERS if h != "Establecimiento"]  # one school
+    # what happened first; one school: no Establecimiento column (the CSV keeps it)
+    assert list(table.columns) == ["Fecha y hora", "Acción", "Detalle", "Persona",
+                                   "Resultado", "Curso", "Día"]
     assert len(table) == 7  # the six recorded and this login
     assert "**7 registros**" in "\n".join(m.value for m in page.markdown)
     assert list(table["Acción"])[:2] == ["Ingreso al panel", "Resultado de un envío a SIGE"]
@@ -116,3 +118,23 @@ def test_a_profesor_opening_it_by_its_address_reads_nothing(audited):
     said = "\n".join(m.value for m in [*page.info, *page.error])
     assert "Profesor(a)" in said and "ver la auditoría" in said
     assert not page.dataframe and not page.multiselect and not page.get("download_button")
+
+
+def test_every_column_fits_a_1366_wide_screen(audited):
+    """Each column has a width, and together they fit the ~1,000 px the page has at
+    1366 × 768 (the menu takes 300), also with a sostenedor's Establecimiento column."""
+    import json
+
+    from tests.app_helpers import make_user
+
+    make_user(audited, "sostenedora", "sostenedor", [HOME, OTHER])
+    for person in ("directora", "sostenedora"):
+        page = open_page(person, PAGE)
+        table = page.dataframe[0]
+        widths = {name: config.get("width") for name, config in
+                  json.loads(table.proto.columns).items() if name != "_index"}
+        assert set(widths) == set(listing(page).columns), person
+        assert all(isinstance(w, int) for w in widths.values()), widths
+        assert sum(widths.values()) <= 1000, (person, widths)
+        assert ("Establecimiento" in widths) == (person == "sostenedora")
+    assert any("detalle completo" in c.value for c in page.caption)
