@@ -41,9 +41,10 @@ run: demo
 	$(PY) -m reconcile worker > data/worker.log 2>&1 & worker=$$!; \
 	echo "Trabajador de envíos a SIGE (registro en data/worker.log)"; \
 	trap 'kill $$worker $$emulator 2>/dev/null; wait' EXIT INT TERM; \
-	echo "Panel: http://$(HOST):$(PORT)  (Ctrl-C para detener)"; \
+	echo "Panel: http://$(HOST):$(PORT)  (Ctrl-C para detener; registro en data/panel.log)"; \
 	$(PY) -m streamlit run dashboard.py --server.headless true --server.address $(HOST) \
-		--server.port $(PORT) --browser.gatherUsageStats false
+		--server.port $(PORT) --browser.gatherUsageStats false > data/panel.log 2>&1 \
+		|| { echo "El panel se detuvo con un error (data/panel.log):"; tail -n 20 data/panel.log; }
 
 test: setup
 	$(PY) -m pytest
