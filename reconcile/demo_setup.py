@@ -34,6 +34,8 @@ DEMO_FOLDER = PROJECT_ROOT / "data" / "demo"
 DEMO_CREDENTIALS = {"sige.cliente_id": "demo-cliente", "sige.convenio_id": "demo-convenio",
                     "sige.convenio_token": "demo-token"}
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}  # where the emulator runs, never a real SIGE
+AUTOPILOT = {"autopilot.enabled": "si", "autopilot.at": "20:00",  # the demo's envío automático
+             "autopilot.enabled_by": "director"}
 DEMO_USERS = [
     ("director", auth.DIRECTOR, "Directora María Soto"),
     ("asistencia", auth.ASISTENCIA, "Administrador de Asistencia Pedro Lagos"),
@@ -76,6 +78,8 @@ def build_demo(seed: int = 2026, only_if_empty: bool = False, out: TextIO | None
             passwords[username] = secrets.token_urlsafe(9)
             auth.add_user(session, username, role, [school.rbd], passwords[username],
                           display_name, clock)
+        for key, value in AUTOPILOT.items():  # envío automático on at 20:00, by the Director
+            settings.set_value(session, key, value, school.rbd, clock)
     _say(out, f"Demostración creada: {school.name} (RBD {school.rbd}), mes SIGE "
               f"{month.label_es}, {len(school.courses)} cursos, "
               f"{len(school.worked_days)} días trabajados.")
