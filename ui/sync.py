@@ -145,7 +145,7 @@ def _open(pending: dict) -> None:
 
 def legend() -> str:
     """The states in words beside their symbols (a screen reader reads no icon names)."""
-    return " · ".join(f"{states.SYMBOLS[s]} {SHORT_ES[s].lower()}" for s in LEGEND)
+    return ", ".join(f"{states.SYMBOLS[s]} {SHORT_ES[s].lower()}" for s in LEGEND)
 
 
 def grid(status: MonthStatus) -> pd.DataFrame:
