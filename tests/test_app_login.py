@@ -114,3 +114,16 @@ def test_a_password_change_ends_an_open_dashboard_session(school, db_url):
     at = at.run()
     assert [t.label for t in at.text_input] == ["Usuario", "Contraseña"]
     assert "Escuela Los Aromos" not in texts(at)
+
+
+def test_a_page_the_role_may_not_open_says_why_and_offers_its_own_pages(school, db_url):
+    """Opened by its address, a page outside the role's menu shows why not and links to
+    the pages the user has, in Spanish (not Streamlit's "Page not found")."""
+    make_user(db_url, "profe", "profesor", [24875])
+    at = log_in(app().run(), "profe").switch_page("pages/configuracion.py").run()
+    assert not at.exception
+    assert "Solo Director(a) puede cambiar la configuración" in at.info[0].value
+    links = [link.proto.label for link in at.get("page_link")]
+    assert "Inicio" in links and "Conciliación" in links
+    assert "Auditoría" not in links and "Configuración" not in links
+    assert not at.dataframe
