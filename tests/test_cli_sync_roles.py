@@ -1,12 +1,15 @@
 """``sync`` by a role that can never send: the command says so first (exit 2, Spanish),
-before asking which school, and changes nothing, not even an audit row."""
+before asking which school, and changes nothing but its own audit row (a refused
+request, as every refused sync request is recorded)."""
 from __future__ import annotations
 
 import pytest
 
+from sqlalchemy import select
+
 from reconcile import auth
 from reconcile.db import transaction
-from reconcile.db.models import Establishment
+from reconcile.db.models import AuditLog, Establishment
 from tests.cli_helpers import run_cli, snapshot
 
 PASSWORD = "clave-segura-123"
@@ -39,4 +42,10 @@ def test_a_role_that_cannot_send_is_told_so_before_the_school(two_schools, clock
     assert "--rbd" not in done.stderr  # not asked which school: no school would do
     assert "No se puso nada en cola" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
-    assert snapshot(two_schools) == before
+    after = snapshot(two_schools)
+    audit_before, audit_after = before.pop("audit_log"), after.pop("audit_log")
+    assert after == before and len(audit_after) == len(audit_before) + 1
+    with transaction(two_schools) as session:
+        entry = session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(1)).one()
+    assert (entry.action, entry.username) == ("sync.request", user)
+    assert entry.detail["queued"] == [] and entry.detail["refused"]

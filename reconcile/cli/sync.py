@@ -18,7 +18,7 @@ from reconcile.cli.check import _date
 from reconcile.clock import default_clock, running_clock
 from reconcile.db import transaction
 from reconcile.db.models import Establishment
-from reconcile.errors import PermissionDenied, UserError
+from reconcile.errors import UserError
 from reconcile.es_cl import fecha, fecha_hora
 from reconcile.school import calendar_for
 from reconcile.sige_calendar import Month
@@ -65,7 +65,7 @@ def run_sync(args) -> int:  # noqa: ANN001
     clock = default_clock()
     with transaction() as session:
         user = auth.get_user(session, args.user)
-        _may_send(user)
+        rules.refuse_role(session, user, args.rbd, clock)  # a sostenedor: before --rbd
         rbd = _school_of(user, args.rbd)
         if args.month:
             start, end = rules.month_range(session, rbd, clock)
@@ -76,15 +76,6 @@ def run_sync(args) -> int:  # noqa: ANN001
     print("\n".join(plan.lines_es()))
     print("El trabajador («worker») los enviará a SIGE; vea el avance con «status».")
     return 0
-
-
-def _may_send(user: auth.AuthUser) -> None:
-    """A role that can never send (a sostenedor, a profesor) is told so first, before
-    being asked which school (``auth.authorize``: the one rule of who may sync)."""
-    try:
-        auth.authorize(user, "sync")
-    except PermissionDenied as denied:
-        raise UserError([*denied.reasons, "No se puso nada en cola para enviar a SIGE."]) from None
 
 
 def _school_of(user: auth.AuthUser, rbd: int | None) -> int:

@@ -184,6 +184,20 @@ def request(session: Session, user: AuthUser, rbd: int, start: date, end: date,
     return result
 
 
+def refuse_role(session: Session, user: AuthUser, rbd: int | None = None,
+                clock: Clock | None = None) -> None:
+    """Refuse at once a request by a role that may never send (a sostenedor, a
+    profesor), before asking which school: no school would do. Audited like any
+    refused request, in a transaction of its own."""
+    try:
+        authorize(user, "sync")
+    except PermissionDenied as denied:
+        with Session(session.get_bind()) as own, own.begin():
+            audit.record(own, clock or default_clock(), user.username, REQUEST_ACTION, rbd=rbd,
+                         queued=[], refused=denied.reasons, override_reason=None)
+        raise UserError([*denied.reasons, "No se puso nada en cola para enviar a SIGE."]) from None
+
+
 def _audit_detail(result: SyncPlan) -> dict:
     return {"from": result.start.isoformat(), "to": result.end.isoformat(),
             "queued": [f"{c.code} {d.isoformat()}" for c, d in result.queued],
