@@ -28,7 +28,7 @@ demo: db
 # (reconcile/demo_setup.py DEMO_CREDENTIALS); the worker sends what `sync` queued and follows
 # each ticket. Both stop with the panel (Ctrl-C), and make waits until they are gone.
 SIGE_PORT ?= 8765
-DEMO_NOMINA := data/demo/nomina_sige.xlsx
+DEMO_NOMINA = $(firstword $(wildcard data/demo/nomina_sige_sostenedor.xlsx) data/demo/nomina_sige.xlsx)
 
 run: demo
 	@emulator=""; \

@@ -51,7 +51,7 @@ def cli(*args: str, url: str):
 def demo_and_sige(db_url, tmp_path):
     """The demo school built by ``demo``, and the emulator as a process serving its
     nómina with the demo convenio; yields the emulator's address."""
-    built = cli("demo", "--folder", str(tmp_path / "demo"), url=db_url)
+    built = cli("demo", "--folder", str(tmp_path / "demo"), "--single-school", url=db_url)
     assert built.returncode == 0, built.stderr
     credentials = ":".join(DEMO_CREDENTIALS[k] for k in
                            ("sige.cliente_id", "sige.convenio_id", "sige.convenio_token"))

@@ -15,7 +15,7 @@ def register(commands) -> None:  # noqa: ANN001
     init = commands.add_parser("init-db", help="crea o actualiza la base de datos")
     init.set_defaults(handler=init_db)
 
-    demo = commands.add_parser("demo", help="crea el establecimiento de demostración")
+    demo = commands.add_parser("demo", help="crea los establecimientos de demostración")
     demo.add_argument("--seed", type=int, default=2026, help="semilla (misma semilla, mismos datos)")
     demo.add_argument("--if-empty", action="store_true",
                       help="no hace nada si la base ya tiene algún establecimiento")
@@ -24,6 +24,8 @@ def register(commands) -> None:  # noqa: ANN001
     demo.add_argument("--sige-url", metavar="URL",
                       help="dirección del SIGE de prueba (make run); sige.base_url la sigue "
                            "si la base es la de la demostración y apunta a un emulador local")
+    demo.add_argument("--single-school", action="store_true",
+                      help="solo la escuela principal (sin la segunda ni el sostenedor)")
     demo.set_defaults(handler=run_demo)
 
     user = commands.add_parser("user", help="usuarios").add_subparsers(
@@ -78,7 +80,8 @@ def run_demo(args) -> int:  # noqa: ANN001
     from reconcile.demo_setup import DEMO_FOLDER, build_demo  # heavy, only for this command
 
     build_demo(seed=args.seed, only_if_empty=args.if_empty, out=sys.stdout,
-               folder=args.folder or DEMO_FOLDER, sige_url=args.sige_url)
+               folder=args.folder or DEMO_FOLDER, sige_url=args.sige_url,
+               second_school=not args.single_school)
     return 0
 
 

@@ -9,7 +9,7 @@
 ``write_files(school, folder)`` then writes the SIGE nómina, the Libro Digital
 files and ``manifest.json`` (what was planted) into ``folder``.
 """
-from reconcile.demo.files import DemoFiles, write_files
+from reconcile.demo.files import DemoFiles, write_files, write_nomina
 from reconcile.demo.school import (
     DemoCourse,
     DemoEnrolment,
@@ -23,5 +23,5 @@ from reconcile.demo.school import (
 
 __all__ = [
     "DemoCourse", "DemoEnrolment", "DemoFiles", "DemoMark", "DemoSchool", "DemoStudent",
-    "Manifest", "generate_school", "worked_days", "write_files",
+    "Manifest", "generate_school", "worked_days", "write_files", "write_nomina",
 ]

@@ -104,16 +104,31 @@ def _marks_by_student(marks: list[DemoMark]) -> dict[tuple[str, str], list[DemoM
     return grouped
 
 
-def _nomina_workbook(school: DemoSchool) -> Workbook:
-    layout = random.Random(school.layout_seed)
+def write_nomina(schools: list[DemoSchool], path: Path) -> Path:
+    """One SIGE nómina holding several schools' rows (a sostenedor's, one sheet), as
+    the local SIGE emulator takes it: it serves every RBD of its file."""
+    moment = datetime.combine(max(school.today for school in schools), _EXPORT_TIME)
+    _save_workbook(_nomina_workbook(*schools), Path(path), moment)
+    return Path(path)
+
+
+def _nomina_workbook(*schools: DemoSchool) -> Workbook:
     workbook = Workbook()
     summary = workbook.active
     summary.title = NOMINA_SUMMARY_SHEET
     summary.append(["Nómina de alumnos"])
-    summary.append(["RBD", f"{school.rbd}-{school.dgv_rbd}"])
-    summary.append(["Año", school.year])
+    for school in schools:
+        summary.append(["RBD", f"{school.rbd}-{school.dgv_rbd}"])
+    summary.append(["Año", schools[0].year])
     sheet = workbook.create_sheet(NOMINA_SHEET)
     sheet.append(list(NOMINA_HEADERS))
+    for school in schools:
+        _nomina_rows(sheet, school)
+    return workbook
+
+
+def _nomina_rows(sheet, school: DemoSchool) -> None:  # noqa: ANN001 - an openpyxl sheet
+    layout = random.Random(school.layout_seed)
     courses = {course.code: course for course in school.courses}
     for student in school.students:
         if student.sige_rut is None:
@@ -129,7 +144,6 @@ def _nomina_workbook(school: DemoSchool) -> Workbook:
             student.ape_materno, student.address, student.comuna, student.comuna_code, None, None,
             student.birth_date.strftime("%d/%m/%Y"), 0, incorporated, withdrawn, None, None,
         ])
-    return workbook
 
 
 def _libro_students(school: DemoSchool, course_code: str | None = None) -> list[DemoStudent]:

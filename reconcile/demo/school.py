@@ -331,8 +331,10 @@ def generate_school(
     seed: int = DEFAULT_SEED,
     rbd: int = DEFAULT_RBD,
     name: str = DEFAULT_NAME,
+    letters: tuple[str, ...] | None = None,
 ) -> DemoSchool:
-    """Build the demo school for the SIGE month ``month`` as seen on ``today``."""
+    """Build the demo school for the SIGE month ``month`` as seen on ``today``;
+    ``letters`` per grade (default ``LETTERS``: A to C)."""
     year, number = _year_month(month)
     today = _as_date(today)
     rng = random.Random(seed)
@@ -340,7 +342,7 @@ def generate_school(
     month_start = date(year, number, 1)
     year_start = min(date(year, 3, 1), month_start)  # the school year starts in March
     courses = [DemoCourse(ense, grado, letra)
-               for ense, grados in GRADES for grado in grados for letra in LETTERS]
+               for ense, grados in GRADES for grado in grados for letra in letters or LETTERS]
     by_code = {course.code: course for course in courses}
     maker = _Children(rng, year, year_start)
 
