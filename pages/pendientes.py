@@ -42,11 +42,11 @@ if st.session_state.get(view.ALL_PENDING) and certain and can_correct:
 
 courses = list(dict.fromkeys(i.course for i in found.items))
 left, right = st.columns(2)
-course = left.selectbox("Curso", [None, *courses], key="wl_course",
+course = left.selectbox("Curso", [None, *courses], key="wl_course", placeholder="Elija un curso",
                         format_func=lambda c: "Todos los cursos" if c is None else
                         labels.get(c, c))
 where = right.selectbox("Dónde corregir", list(view.WHERE_FILTER), key="wl_where",
-                        format_func=view.WHERE_FILTER.get)
+                        placeholder="Elija dónde", format_func=view.WHERE_FILTER.get)
 shown = [i for i in found.items if (course is None or i.course == course)
          and (where is None or i.fix_in == where)]
 if not shown:
