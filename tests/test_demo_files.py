@@ -396,3 +396,19 @@ def test_a_month_with_few_worked_days_plants_no_withdrawals_or_incorporations(tm
     assert school.manifest.provisional_pairs and school.manifest.missing_in_libro
     read = _read(write_files(school, tmp_path).folder)
     assert {day for student in read.libro.values() for day in student.days} == set(school.worked_days)
+
+
+def test_one_nomina_file_holds_several_schools_for_the_emulator(tmp_path):
+    """The local SIGE emulator serves every RBD of one file: the demo writes both schools'
+    nómina into one sheet, read back by the project's own reader."""
+    from reconcile.demo import write_nomina
+    from reconcile.loaders import read_nomina
+
+    main = generate_school(MONTH, today=TODAY, seed=3)
+    other = generate_school(MONTH, today=TODAY, seed=4, rbd=10891, name="Otra",
+                            letters=("A",))
+    nomina = read_nomina(write_nomina([main, other], tmp_path / "ambas.xlsx"))
+    assert nomina.errors == []
+    counts = nomina.frame.groupby("rbd").size().to_dict()
+    assert counts == {main.rbd: len(main.enrolments), 10891: len(other.enrolments)}
+    assert len(other.courses) == 12 and {c.letra for c in other.courses} == {"A"}
