@@ -65,14 +65,15 @@ def dashboard(env: dict[str, str]) -> Iterator[str]:
 
 
 @contextmanager
-def browser_page() -> Iterator:
+def browser_page(width: int = 1400, height: int = 900) -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(),
                                              args=CHROMIUM_FLAGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="es-CL")
+            page = browser.new_page(viewport={"width": width, "height": height},
+                                    locale="es-CL")
             page.set_default_timeout(30_000)
             yield page
         finally:
@@ -100,3 +101,27 @@ def school_in_browser(tmp_path: Path, clock, username: str, role: str) -> Iterat
     with dashboard(env) as address, browser_page() as page:
         page.goto(address)
         yield page, url
+
+
+def settled(page, timeout_ms: int = 60_000) -> None:  # noqa: ANN001
+    """Wait until the page's script run has finished drawing."""
+    page.wait_for_function("document.querySelector('[data-testid=stApp]')"
+                           "?.dataset.testScriptState === 'notRunning'", timeout=timeout_ms)
+
+
+def accessible_names(page) -> list[tuple[str, str]]:  # noqa: ANN001
+    """(role, accessible name) of every node a screen reader reaches, as Chromium itself
+    computes them (its accessibility tree, through the DevTools protocol)."""
+    session = page.context.new_cdp_session(page)
+    try:
+        nodes = session.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        session.detach()
+    return [(node.get("role", {}).get("value", ""), node.get("name", {}).get("value", ""))
+            for node in nodes if not node.get("ignored")]
+
+
+def header_bottom(page) -> float:  # noqa: ANN001
+    """How far down the screen the page header (title and school, ui/page.py) ends, in px."""
+    return page.evaluate("document.querySelector('[data-testid=stMainBlockContainer] "
+                         "[data-testid=stHorizontalBlock]').getBoundingClientRect().bottom")
