@@ -245,3 +245,20 @@ def test_the_sostenedors_school_selector_has_a_value_and_a_spanish_placeholder(s
         assert len(selector) == 1, page
         assert selector[0].value in (24875, 24876), page
         assert selector[0].proto.placeholder == "Elija un establecimiento", page
+
+
+def test_every_page_run_brings_spanish_for_streamlits_browser_english(samples):
+    """The words Streamlit's browser code writes by itself (names a screen reader reads,
+    hints, date placeholders) have a Spanish replacement in the script every run brings;
+    the browser test (test_browser_accessibility.py) proves it reaches the page."""
+    at = app().run()
+    bodies = [e.proto.body for e in elements(at._tree) if getattr(e, "type", "") == "html"]
+    script = next(body for body in bodies if "<script" in body)
+    for english, spanish in [("Open", "Abrir lista"), ("Help", "Ayuda"),
+                             ("Choose date", "Elegir fecha"), ("Press Enter to apply",
+                                                               "Pulse Enter para aplicar"),
+                             ("Skip to main content", "Saltar al contenido principal")]:
+        assert f'"{english}": "{spanish}"' in script
+    assert "files are not allowed" in script and '"yyyy": "aaaa"' in script
+    styles = "".join(body for body in bodies if body.startswith("<style>"))
+    assert '[data-testid="stElementToolbar"] { display: none; }' in styles

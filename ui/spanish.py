@@ -12,7 +12,8 @@ pieces put Spanish in their place, injected once per page run by ``dashboard.py`
 - a small script (``script``) that keeps the accessible names, titles and hints Spanish
   as Streamlit draws them (``LABELS`` word for word, ``PATTERNS`` for names with a part
   of ours in them), and takes Material icon names ("cloud_upload icon") out of what a
-  screen reader reads: the icon is decoration, the control's own label names it.
+  screen reader reads: the icon is decoration, the control's own label names it (as is
+  the nameless SVG Plotly leaves off-screen to measure text).
 """
 from __future__ import annotations
 
@@ -124,7 +125,9 @@ const spanish = (text) => {{
   return out === trimmed ? text : out;
 }};
 const ATTRIBUTES = ["aria-label", "title", "placeholder", "aria-valuetext"];
+const HIDDEN = ["js-plotly-tester"];  // Plotly's off-screen SVG for measuring text
 const fixElement = (el) => {{
+  if (HIDDEN.includes(el.id)) el.setAttribute("aria-hidden", "true");
   for (const name of ATTRIBUTES) {{
     const value = el.getAttribute(name);
     if (value === null) continue;
