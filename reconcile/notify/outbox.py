@@ -44,6 +44,8 @@ def queue(session: Session, *, rbd: int | None, kind: str, recipients: list[str]
     """Add a message to the caller's transaction, due now. With ``dedupe_key``, a
     message already written under that key wins and nothing is added (in a SAVEPOINT:
     the caller's transaction goes on). Returns whether it was added."""
+    if not recipients:
+        raise ValueError("un correo necesita al menos un destinatario")
     now = clock.now()
     values = {"rbd": rbd, "kind": kind, "dedupe_key": dedupe_key, "recipients": recipients,
               "subject": subject, "body_text": text, "body_html": html, "created_at": now,

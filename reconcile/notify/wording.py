@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+import textwrap
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -103,19 +104,25 @@ def render(outline: Outline) -> tuple[str, str]:
     return _text(outline), _html(outline)
 
 
+def _wrap(text: str, indent: str = "", first: str = "") -> str:
+    """Lines of at most 78 characters (mail's habit); an address is never cut."""
+    return textwrap.fill(text, 78, initial_indent=first or indent, subsequent_indent=indent,
+                         break_long_words=False, break_on_hyphens=False)
+
+
 def _text(outline: Outline) -> str:
     out = [outline.heading, "=" * len(outline.heading), ""]
     for paragraph in outline.paragraphs:
-        out += [paragraph, ""]
+        out += [_wrap(paragraph), ""]
     for section in outline.sections:
         out += [section.title, "-" * len(section.title)]
         lines, more = section.capped()
-        out += [f"  • {line}" for line in lines] or [f"  {section.empty}"]
+        out += [_wrap(line, "    ", "  • ") for line in lines] or [f"  {section.empty}"]
         if more:
             out.append(f"  … y {more} más (véalos en el panel).")
         out.append("")
     out += [f"Abrir el panel: {outline.link}", ""]
-    out += outline.footer
+    out += [_wrap(line) for line in outline.footer]
     return "\n".join(out).rstrip() + "\n"
 
 
