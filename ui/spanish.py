@@ -59,6 +59,8 @@ LABELS = {
     "Press Enter to submit form": "Pulse Enter para enviar el formulario",
     "File type not allowed.": "Tipo de archivo no aceptado.",
     "Page not found": "Página no encontrada",
+    "No results": "Sin resultados",
+    "No options to select": "No hay opciones",
 }
 # Names with a part of ours (a label, a file type): (regular expression, replacement).
 PATTERNS = [
