@@ -144,7 +144,7 @@ def test_a_long_problem_is_shown_whole_not_cut_in_a_cell(school):
     at = upload(at, 1, "columnas_de_mas.csv", "\n".join(lines).encode("utf-8"))
     assert not at.exception
     assert ("El archivo CSV tiene filas con más columnas que el encabezado: la línea 5 tiene 9, "
-            "se esperaban 7") in at.error[0].value
+            "se esperaban 7.") in at.error[0].value
     assert not at.dataframe  # nothing cut: no table for a problem of the whole file
     long_reason = ("marca contradictoria: la fila 2 registra Presente para el mismo "
                    "estudiante, fecha y hora")

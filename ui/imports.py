@@ -164,10 +164,9 @@ def show_problems(problems: UserError, headline: str) -> None:
     if not rows:
         return
     table = error_table(UserError([], errors=rows))
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        "Fila": st.column_config.TextColumn("Fila", width="small"),
-        "Columna": st.column_config.TextColumn("Columna", width="small"),
-        "Problema": st.column_config.TextColumn("Problema", width="large")})
+    # a stretched table shares its width among the columns whatever their set widths:
+    # a long reason is cut at 1366 px, so the whole text follows in the expander
+    st.dataframe(table, hide_index=True, width="stretch")
     with st.expander(f"Texto completo de {_count(len(rows))}"):
         st.markdown("\n".join(f"- {_plain(str(e))}" for e in rows))
 
@@ -178,7 +177,7 @@ def _count(n: int) -> str:
 
 def _sentence(reason: str) -> str:
     reason = reason.strip()
-    return reason[:1].upper() + reason[1:]
+    return reason[:1].upper() + reason[1:] + ("" if reason.endswith(".") else ".")
 
 
 def _plain(text: str) -> str:
