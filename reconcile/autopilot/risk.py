@@ -72,8 +72,11 @@ def p90_minutes(session: Session, rbd: int) -> tuple[float, int]:
     return ordered[math.ceil(0.9 * len(ordered)) - 1] / 60, len(ordered)
 
 
-def forecast(session: Session, rbd: int, clock: Clock) -> Risk:
-    """The school's close risk now (the module's docstring has the formula)."""
+def forecast(session: Session, rbd: int, clock: Clock,
+             known: tuple[date, date, set[tuple[str, date]]] | None = None) -> Risk:
+    """The school's close risk now (the module's docstring has the formula). ``known``:
+    (first, last, not ready) from a run just planned: the days of [first, last] are
+    not reconciled again (the run's own reading of them stands)."""
     now = as_santiago(clock.now())
     calendar = calendar_for(session, rbd)
     p90, _ = p90_minutes(session, rbd)
@@ -87,7 +90,7 @@ def forecast(session: Session, rbd: int, clock: Clock) -> Risk:
     close = calendar.close_of(month)
     rows = _unsent(session, rbd, month.first_day, min(month.last_day, now.date()))
     to_send = [row for row in rows if row.state != EN_PROCESO]
-    held = _not_ready(session, rbd, to_send)
+    held = _not_ready(session, rbd, to_send, known)
     pending = [row for row in rows if _key(row) not in held]
     units = len({(row.day, row.cod_ense, row.cod_grado) for row in pending})
     concurrency = settings.get_int(session, "sync.concurrency")
@@ -190,13 +193,20 @@ def _key(row) -> tuple[str, date]:  # noqa: ANN001
     return courses.code(row.cod_ense, row.cod_grado, row.letra), row.day
 
 
-def _not_ready(session: Session, rbd: int, rows: Iterable) -> set[tuple[str, date]]:
+def _not_ready(session: Session, rbd: int, rows: Iterable,
+               known: tuple[date, date, set[tuple[str, date]]] | None = None
+               ) -> set[tuple[str, date]]:
     """(course code, date) of the rows the reconciliation does not find ready."""
     wanted = {_key(row) for row in rows}
+    found = set()
+    if known is not None:
+        first, last, not_ready = known
+        decided = {key for key in wanted if first <= key[1] <= last}
+        found, wanted = decided & not_ready, wanted - decided
     if not wanted:
-        return set()
+        return found
     days = [day for _, day in wanted]
     check = run_check(session, rbd, min(days), max(days))
     ready = {(row.course, row.day) for row in check.course_days.itertuples(index=False)
              if row.ready}
-    return wanted - ready
+    return found | (wanted - ready)

@@ -81,7 +81,9 @@ def perform(session: Session, rbd: int, clock: Clock, *, kind: str, requester: s
                  queued=[f"{c.code} {d.isoformat()}" for c, d in queued],
                  held=[f"{h.course} {h.day.isoformat()} {h.reason}" for h in held],
                  blocked=blocked or None, **_window_detail(window))
-    _queue_digest(session, summary, clock)
+    # the forecast need not reconcile again the days this run just read
+    known = (*window, {(h.course, h.day) for h in held}) if queued or held else None
+    _queue_digest(session, summary, clock, known)
     return summary
 
 
@@ -219,7 +221,8 @@ def _detail(summary: RunSummary, window: tuple[date, date] | None) -> dict:
             "blocked": list(summary.blocked)}
 
 
-def _queue_digest(session: Session, summary: RunSummary, clock: Clock) -> None:
+def _queue_digest(session: Session, summary: RunSummary, clock: Clock,
+                  known: tuple[date, date, set[tuple[str, date]]] | None) -> None:
     """The school's digest of this run, in the run's transaction (the mail side
     composes and delivers it)."""
     queue_digest = mail_function("digest", "queue_digest")
@@ -227,7 +230,8 @@ def _queue_digest(session: Session, summary: RunSummary, clock: Clock) -> None:
         return
     from reconcile.autopilot.risk import forecast
 
-    queue_digest(session, summary.rbd, summary, forecast(session, summary.rbd, clock), clock)
+    queue_digest(session, summary.rbd, summary, forecast(session, summary.rbd, clock, known),
+                 clock)
 
 
 def mail_function(module: str, name: str):  # noqa: ANN201
