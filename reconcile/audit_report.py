@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from reconcile import audit, courses
 from reconcile.auth import ROLES
+from reconcile.autopilot.run import HELD_CAUSES_ES
 from reconcile.corrections import APPROVE_ACTION, UNDO_ACTION, neutralise
 from reconcile.es_cl import fecha, fecha_hora, numero, rut_es
 from reconcile.sync import states
@@ -44,7 +45,14 @@ LABELS_ES = {
     "user.enable": "Usuario activado",
     "user.password_reset": "Contraseña restablecida",
     "user.password_change": "Contraseña cambiada por su titular",
+    "user.email": "Correo de usuario cambiado",
+    "rut_correction.resolved": "Corrección de RUT cerrada por una nueva carga",
+    "autopilot.enable": "Envío automático activado o cambiado",
+    "autopilot.disable": "Envío automático desactivado",
+    "autopilot.run": "Envío automático",
 }
+RESOLVED_BY_ES = {"nomina": "la nómina SIGE ya tiene el RUT del Libro",
+                  "libro": "el Libro Digital ya no usa el RUT corregido"}
 CONNECTION_ES = {"ok": "Conexión correcta", "credenciales_rechazadas": "Credenciales rechazadas",
                  "sin_respuesta": "Sin respuesta de SIGE", "sin_credenciales": "Sin credenciales",
                  "rbd_fuera_del_convenio": "El convenio no cubre el establecimiento",
@@ -93,6 +101,9 @@ def result(entry: audit.Entry) -> str:
                                                                          "Sin respuesta de SIGE")
     if action == "sige.test_connection":
         return CONNECTION_ES.get(detail.get("outcome"), detail.get("outcome") or "—")
+    if action == "autopilot.run":
+        return f"En cola: {numero(len(detail.get('queued') or []))}; retenidos: " \
+               f"{numero(len(detail.get('held') or []))}"
     return {"login_rechazado": "Rechazado", APPROVE_ACTION: "Aprobada",
             UNDO_ACTION: "Deshecha", OVERRIDE_ACTION: "Autorizado"}.get(action, "Hecho")
 
@@ -120,6 +131,18 @@ def details(entry: audit.Entry) -> str:
         if d.get("override_reason"):
             parts.append(f"Motivo del Director: «{d['override_reason']}»")
         return ". ".join(part for part in parts if part)
+    if action == "rut_correction.resolved":
+        return (f"Corrección {d.get('correction_id')}: "
+                f"{RESOLVED_BY_ES.get(d.get('resolved_reason'), d.get('resolved_reason'))}")
+    if action == "autopilot.enable":
+        return f"Hora: {d.get('at')}"
+    if action == "autopilot.run":
+        held = [_held_es(item) for item in d.get("held") or []]
+        shown = "; ".join(held[:SHOWN_REASONS]) + (f" … y {numero(len(held) - SHOWN_REASONS)} más"
+                                                   if len(held) > SHOWN_REASONS else "")
+        return f"Retenidos: {shown}" if held else ""
+    if action == "user.email":
+        return f"{d.get('target') or ''}: correo {d.get('email') or ''}".strip()
     if action == OVERRIDE_ACTION:
         reasons = "; ".join(states.CAUSES_ES.get(r, r) for r in d.get("reasons") or [])
         return f"Pese a: {reasons}. Motivo: «{d.get('override_reason') or '—'}»"
@@ -143,6 +166,15 @@ def details(entry: audit.Entry) -> str:
                                              f" ({role})" if role else "")
     return "; ".join(f"{key}: {_plain(value)}" for key, value in d.items()
                      if value not in (None, "", [], {}))
+
+
+def _held_es(item: str) -> str:
+    """An envío automático's held day ("110-3-A 2026-11-05 caso_1") as people read it."""
+    parts = str(item).split()
+    if len(parts) != 3:
+        return str(item)
+    code, day, cause = parts
+    return f"{courses.label_of_code(code)} {fecha_iso(day)}: {HELD_CAUSES_ES.get(cause, cause)}"
 
 
 def fecha_iso(text: Any) -> str:

@@ -136,3 +136,28 @@ def test_the_configuracion_entries_in_words():
     assert role["Detalle"] == "ana: Profesor(a) → Administrador(a) de Asistencia"
     probe = entry("sige.test_connection", outcome="credenciales_rechazadas", base_url="http://s")
     assert probe["Resultado"] == "Credenciales rechazadas"
+
+
+def test_the_newer_entries_in_words():
+    """The envío automático, a correction closed by a load and a user's e-mail read as
+    people say them (no action key, no course code, no cause key)."""
+    def entry(action: str, **detail) -> dict:  # noqa: ANN003
+        return audit_report.row(audit.Entry(1, at(9).now(), "directora", "Directora María Soto",
+                                            action, HOME, "Escuela Los Aromos", None, None,
+                                            detail))
+
+    run = entry("autopilot.run", kind="auto", queued=["110-1-A 2026-11-02"],
+                held=["110-3-A 2026-11-05 caso_1", "110-3-B 2026-11-05 sin_registro"])
+    assert run["Acción"] == "Envío automático"
+    assert run["Resultado"] == "En cola: 1; retenidos: 2"
+    assert run["Detalle"] == ("Retenidos: 3° Básico A 05-11-2026: Caso 1 (faltan estudiantes); "
+                              "3° Básico B 05-11-2026: sin registro de asistencia")
+    resolved = entry("rut_correction.resolved", correction_id=7, resolved_reason="nomina")
+    assert resolved["Acción"] == "Corrección de RUT cerrada por una nueva carga"
+    assert resolved["Detalle"] == "Corrección 7: la nómina SIGE ya tiene el RUT del Libro"
+    email = entry("user.email", target="ana", email="definido")
+    assert (email["Acción"], email["Detalle"]) == ("Correo de usuario cambiado",
+                                                   "ana: correo definido")
+    enabled = entry("autopilot.enable", at="20:00", previous={"enabled": False, "at": "07:00"})
+    assert (enabled["Acción"], enabled["Detalle"]) == ("Envío automático activado o cambiado",
+                                                       "Hora: 20:00")
