@@ -187,5 +187,5 @@ def test_every_send_failing_comes_first_and_names_its_cause(db_url, clock, schoo
     assert first.all_failing and found.school(OTHER).missing > first.missing
     assert [s.rbd for s in found.schools][:2] == [FIRST, OTHER]
     assert first.aviso_es() == ("Todos los envíos fallan (3 días-curso con error): Sin "
-                                "convenio: SIGE rechazó o no tiene las credenciales del "
-                                "convenio.")
+                                "convenio: SIGE no aceptó el convenio para este "
+                                "establecimiento.")

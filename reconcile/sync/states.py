@@ -62,7 +62,7 @@ CAUSES_ES = {
     CASO_2: "Caso 2: SIGE no reconoce uno o más RUT",
     CASO_3: "Caso 3: SIGE no disponible",
     FUERA_DE_MES: "Fuera del mes de SIGE: el período de declaración de ese mes ya cerró",
-    SIN_CONVENIO: "Sin convenio: SIGE rechazó o no tiene las credenciales del convenio",
+    SIN_CONVENIO: "Sin convenio: SIGE no aceptó el convenio para este establecimiento",
     RECHAZADO: "SIGE rechazó el envío",
     SIN_RESPUESTA: "Sin respuesta de SIGE dentro del plazo",
 }
