@@ -57,5 +57,8 @@ def test_a_file_of_the_wrong_kind_is_refused_in_spanish(school, tab, name, data)
     at.tabs[tab].get("file_uploader")[0].upload(name, data)
     at = at.run()
     assert not at.exception
-    assert any(f"«{name}» tiene problemas: no se guardó nada" in e.value for e in at.error)
-    assert at.dataframe and not at.dataframe[0].value.empty  # each problem, in a table
+    [error] = [e.value for e in at.error if f"«{name}» tiene problemas: no se guardó nada"
+               in e.value]
+    # a problem of the whole file is said in full under the headline (rows' go in a table)
+    reasons = [line for line in error.splitlines() if line.startswith("- ")]
+    assert reasons and all(len(line) > 12 for line in reasons)

@@ -149,9 +149,10 @@ def show_problems(problems: UserError, headline: str) -> None:
     """Why nothing was stored, every reason in full (wrapped, never cut in a cell).
 
     Advice (another tab, another file first: ``LoadElsewhere``) is said as it is,
-    without "corrija el archivo", and the file's other problems follow. Else the headline, the problems of the whole
-    file as a list under it, and the problems of rows as a table (to sort and
-    search) followed by the whole text of each, which a narrow cell would cut."""
+    without "corrija el archivo", and the file's other problems follow. Else the
+    headline, the problems of the whole file as a list under it, and the problems of
+    rows as a table (to sort and search) followed by the whole text of each, which a
+    narrow cell would cut."""
     errors = getattr(problems, "errors", None) or []
     if isinstance(problems, LoadElsewhere):
         st.error("\n\n".join(_plain(line) for line in problems.advice))
