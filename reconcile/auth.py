@@ -414,8 +414,10 @@ def new_password() -> str:
 
 
 def create_school_user(session: Session, actor: AuthUser, rbd: int, username: str, role: str,
-                       display_name: str = "", clock: Clock | None = None) -> str:
-    """A Director adds a user to their school; returns the new password (shown once)."""
+                       display_name: str = "", clock: Clock | None = None,
+                       email: str | None = None) -> str:
+    """A Director adds a user to their school (``email``: where the digest and alerts
+    go, optional); returns the new password (shown once)."""
     authorize(actor, "configure", rbd)
     clock = clock or default_clock()
     if role not in SCHOOL_ROLES:
@@ -423,7 +425,7 @@ def create_school_user(session: Session, actor: AuthUser, rbd: int, username: st
                         f"{', '.join(ROLES[r] for r in SCHOOL_ROLES)}.")
     password = new_password()
     user = add_user(session, (username or "").strip(), role, [rbd], password,
-                    display_name.strip() or None, clock)
+                    display_name.strip() or None, clock, email)
     record(session, clock, actor.username, USER_ADD_ACTION, rbd=rbd, target=user.username,
            role=role)
     return password
