@@ -20,7 +20,8 @@ user, _rbd = page.start("Mi cuenta")
 with session_factory()() as session:
     names = [f"{school.name} (RBD {school.rbd})" for school in schools(session, user.rbds)]
 st.markdown(f"**Usuario**: {user.username}  \n**Nombre**: {user.display_name}  \n"
-            f"**Rol**: {user.role_label}  \n**Establecimiento(s)**: {', '.join(names)}")
+            f"**Rol**: {user.role_label}  \n"
+            f"**{'Establecimiento' if len(names) == 1 else 'Establecimientos'}**: {', '.join(names)}")
 
 st.subheader("Cambiar mi contraseña")
 if st.session_state.pop(DONE, None):

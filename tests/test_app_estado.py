@@ -148,7 +148,7 @@ def test_the_cli_status_reads_the_same_states(school):
     assert len(entries) == 2 * len(SAMPLE_DAYS)
     assert all(datetime.fromisoformat(e["updated_at"]) for e in entries.values())
     table = run_cli("status")
-    assert "Además, 10 día(s)-curso trabajados sin asistencia en el Libro Digital." in \
+    assert "Además, 10 días-curso trabajados sin asistencia en el Libro Digital." in \
         table.stdout
 
 

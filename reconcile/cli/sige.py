@@ -14,6 +14,7 @@ from pathlib import Path
 from reconcile.clock import default_clock
 from reconcile.db.engine import PROJECT_ROOT
 from reconcile.errors import UserError
+from reconcile.es_cl import cantidad
 from reconcile.sige_calendar import CLOSE_KEY_PREFIX, SigeCalendar
 
 DEFAULT_STATE = PROJECT_ROOT / "data" / "sige_emulator.db"
@@ -105,7 +106,8 @@ def run_emulator(args) -> int:  # noqa: ANN001
     except NominaUnavailable as error:
         raise UserError(error.reasons) from None
     if bad_rows:
-        print(f"Aviso: {bad_rows} fila(s) de la nómina con errores no se cargaron.", file=sys.stderr)
+        print(f"Aviso: no se cargaron {cantidad(bad_rows, 'fila')} de la nómina con errores.",
+              file=sys.stderr)
     rbds = frozenset(args.rbd or enrolment.rbds)
     state = Path(args.state) if args.state else DEFAULT_STATE
     if args.fresh:

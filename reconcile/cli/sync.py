@@ -19,7 +19,7 @@ from reconcile.clock import default_clock, running_clock
 from reconcile.db import transaction
 from reconcile.db.models import Establishment
 from reconcile.errors import UserError
-from reconcile.es_cl import fecha, fecha_hora
+from reconcile.es_cl import cantidad, fecha, fecha_hora
 from reconcile.school import calendar_for
 from reconcile.sige_calendar import Month
 from reconcile.sync import rules, states
@@ -100,7 +100,8 @@ def run_worker_command(args) -> int:  # noqa: ANN001
     print(f"Trabajador iniciado ({worker.concurrency} envíos simultáneos).", flush=True)
     finished = worker.run(until_idle=args.until_idle)
     worker.client.close()
-    print(f"Trabajador detenido: {finished} envío(s) terminados.", flush=True)
+    print(f"Trabajador detenido: {cantidad(finished, 'envío terminado', 'envíos terminados')}.",
+          flush=True)
     if threading.active_count() > 1:  # a SIGE call still hanging past the grace period
         sys.stdout.flush()
         os._exit(0)  # its job was given back; another worker takes it
@@ -135,7 +136,7 @@ def run_status(args) -> int:  # noqa: ANN001
 
 def _print_table(month: Month, schools: list[MonthStatus]) -> None:
     total = sum(cell.stored for school in schools for cell in school.course_days)
-    print(f"Estado de sincronización, {month.label_es}: {total} día(s)-curso.")
+    print(f"Estado de sincronización, {month.label_es}: {cantidad(total, 'día-curso')}.")
     for school in schools:
         stored = [cell for cell in school.course_days if cell.stored]
         counts = {s: sum(cell.state == s for cell in stored) for s in states.LABELS_ES}
@@ -143,7 +144,8 @@ def _print_table(month: Month, schools: list[MonthStatus]) -> None:
             f"{states.SYMBOLS[s]} {states.LABELS_ES[s]}: {n}" for s, n in counts.items() if n))
         empty = len(school.course_days) - len(stored)
         if empty:
-            print(f"  Además, {empty} día(s)-curso trabajados sin asistencia en el Libro Digital.")
+            print(f"  Además, {cantidad(empty, 'día-curso trabajado', 'días-curso trabajados')} "
+                  "sin asistencia en el Libro Digital.")
         print(f"  {school.notice or school.close_line_es()}")
         for cell in stored:
             when = fecha_hora(cell.updated_at) if cell.updated_at else ""

@@ -16,7 +16,7 @@ from reconcile.auth import AuthUser, authorize
 from reconcile.db.copy_binary import HEADER, TRAILER, binary_rows
 from reconcile.db.models import AuditLog, ImportBatch
 from reconcile.errors import PermissionDenied, UserError
-from reconcile.es_cl import numero
+from reconcile.es_cl import cantidad, numero
 from reconcile.imports.nomina_scope import CourseRemoval, SchoolScope, share_es
 from reconcile.loaders.errors import RowError
 from reconcile.loaders.progress import ProgressCallback
@@ -142,7 +142,7 @@ def raise_if_errors(errors: list[RowError]) -> None:
     if len(errors) > MAX_REASONS:
         reasons.append(f"… y {len(errors) - MAX_REASONS} problemas más. Corrija los anteriores "
                        "y vuelva a cargar el archivo.")
-    reasons.append(f"No se cargó nada: {len(errors)} problema(s) en el archivo.")
+    reasons.append(f"No se cargó nada: {cantidad(len(errors), 'problema')} en el archivo.")
     raise UserError(reasons, errors=errors)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from reconcile.db.models import Course, Enrolment, Student
 from reconcile.errors import UserError
-from reconcile.es_cl import numero, rut_es
+from reconcile.es_cl import cantidad, numero, rut_es
 from reconcile.loaders.courses import derived_name
 from reconcile.school import student_names
 
@@ -144,7 +144,7 @@ class RemovalsNeedConfirmation(UserError):
         self.removals = removals
         self.share = share
         reasons = [f"{filename}: la carga retiraría más del {share_es(share)} de los "
-                   f"estudiantes de {len(removals)} curso(s) que trae el archivo; no se "
+                   f"estudiantes de {cantidad(len(removals), 'curso')} que trae el archivo; no se "
                    "cargó nada."]
         for item in removals:
             reasons.append(f"{item.count_es()} se retirarían: {', '.join(item.names)}.")
