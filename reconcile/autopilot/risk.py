@@ -46,7 +46,7 @@ from reconcile.db.models import (
     Establishment,
     SchoolRisk,
 )
-from reconcile.es_cl import fecha, fecha_hora
+from reconcile.es_cl import cantidad, fecha, fecha_hora
 from reconcile.matching.store import run_check
 from reconcile.school import calendar_for
 from reconcile.sige_calendar import Month, SigeCalendar
@@ -113,14 +113,16 @@ def lines_es(risk: Risk) -> list[str]:
     month = Month.of(as_santiago(risk.close).date()).previous().label_es
     if risk.level == VENCIDO:
         return [f"El período de declaración de {month} cerró el {fecha_hora(risk.close)} con "
-                f"{risk.pending} día(s)-curso que SIGE no recibió."]
+                f"{cantidad(risk.pending, 'día-curso')} que SIGE no recibió."]
     lines = []
     if risk.forecast_final is not None:
-        lines.append(f"Quedan {risk.pending} día(s)-curso por enviar o en proceso: el último "
+        lines.append(f"{'Queda' if risk.pending == 1 else 'Quedan'} "
+                     f"{cantidad(risk.pending, 'día-curso')} por enviar o en proceso: el último "
                      f"resultado de SIGE se espera hacia el {fecha_hora(risk.forecast_final)} "
                      f"(SIGE tarda hasta {round(risk.p90_minutes)} min por envío).")
     if risk.held:
-        lines.append(f"{risk.held} día(s)-curso retenidos (no están listos): revíselos en "
+        lines.append(f"{cantidad(risk.held, 'día-curso retenido', 'días-curso retenidos')} "
+                     "(no están listos): revíselos en "
                      "Conciliación.")
     head = {RIESGO: f"Riesgo de no completar {month} antes del cierre",
             OK: f"{month.capitalize()} va a tiempo para el cierre"}[risk.level]

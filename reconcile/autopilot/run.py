@@ -34,7 +34,7 @@ from reconcile.clock import Clock, as_santiago
 from reconcile.db import transaction
 from reconcile.db.models import AutopilotRun, Establishment, User
 from reconcile.errors import UserError
-from reconcile.es_cl import fecha, fecha_hora
+from reconcile.es_cl import cantidad, fecha, fecha_hora
 from reconcile.school import calendar_for, course_labels
 from reconcile.sync import jobs, rules
 
@@ -185,7 +185,8 @@ def lines_es(summary: RunSummary) -> list[str]:
     """The run in Spanish: what went, what is held and why (no RUT, no name)."""
     what = "Simulación del envío automático" if summary.dry_run else "Envío automático"
     lines = [f"{what} del {fecha_hora(summary.at)} (RBD {summary.rbd}): "
-             f"{summary.queued} día(s)-curso en cola para SIGE, {summary.held} retenido(s)."]
+             f"{cantidad(summary.queued, 'día-curso')} en cola para SIGE, "
+             f"{cantidad(summary.held, 'retenido')}."]
     lines += [f"  {reason}" for reason in summary.blocked]
     for reason, count in sorted(summary.held_by_reason.items()):
         lines.append(f"  Retenidos por {HELD_CAUSES_ES.get(reason, reason)}: {count}")
