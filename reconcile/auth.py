@@ -170,8 +170,9 @@ def change_own_password(session: Session, user: AuthUser, current: str, new: str
     clock = clock or default_clock()
     found = _find(session, user.username)
     problems = []
-    if not _verify(found.password_hash if found.active else None, current or ""):
-        problems.append("La contraseña actual no es correcta.")
+    wrong_current = _current_password_refusal(session, found, current or "", clock.now())
+    if wrong_current:
+        problems.append(wrong_current)
     if new != repeated:
         problems.append("La contraseña nueva y su repetición no coinciden.")
     try:
@@ -184,6 +185,28 @@ def change_own_password(session: Session, user: AuthUser, current: str, new: str
         raise UserError(problems)
     set_password(session, found.username, new, clock)
     record(session, clock, found.username, OWN_PASSWORD_ACTION)
+
+
+def _current_password_refusal(session: Session, user: User, current: str,
+                              now: datetime) -> str | None:
+    """Why the typed current password does not do, or None. A wrong one counts as a failed
+    login of that name (a stolen open session cannot guess freely), in a transaction of its
+    own: the caller's is rolled back on a refusal."""
+    name = throttle_name(user.username)
+    throttle = session.get(LoginThrottle, name)
+    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
+        return ("Demasiados intentos fallidos con este usuario: intente de nuevo en "
+                f"{max(1, math.ceil((throttle.locked_until - now).total_seconds() / 60))} "
+                "minutos.")
+    if _verify(user.password_hash if user.active else None, current):
+        return None
+    with Session(bind=session.get_bind()) as counter:
+        try:
+            _count_failure(counter, name, counter.get(LoginThrottle, name), now)
+        except LoginFailed as failed:
+            counter.commit()
+            return "La contraseña actual no es correcta." if str(failed) == WRONG else str(failed)
+    return None  # not reached: _count_failure always raises
 
 
 USER_EMAIL_ACTION = "user.email"

@@ -60,7 +60,11 @@ def test_a_refused_change_says_why_keeps_the_fields_and_changes_nothing(
     assert "No se cambió la contraseña" in at.error[0].value and reason in at.error[0].value
     assert at.text_input(key="mc_new").value == new  # kept, to fix only what was wrong
     assert all(w.proto.type == w.proto.PASSWORD for w in at.text_input)  # and masked
-    assert snapshot(school) == before
+    after = snapshot(school)
+    if current != PASSWORD:  # a wrong current password counts as a failed login, nothing more
+        assert [row[:2] for row in after.pop("login_throttle")] == [("profesor", 1)]
+        before.pop("login_throttle")
+    assert after == before
     with transaction(school) as session:
         assert auth.authenticate(session, "profesor", PASSWORD).username == "profesor"
 
@@ -87,3 +91,19 @@ def test_a_change_ends_the_other_sessions_keeps_this_one_and_is_audited(school, 
         assert NEW not in str(entry.detail) and PASSWORD not in str(entry.detail)
     at = at.run()  # still logged in: the page, not the login form
     assert [t.value for t in at.title] == ["Mi cuenta"]
+
+
+def test_guessing_the_current_password_locks_the_user_as_a_login_would(school, clock):
+    """A stolen open session cannot guess the password freely: wrong current passwords
+    count with wrong logins, and at the limit the change and the login are refused."""
+    at = open_page("director", PAGE)
+    for _ in range(4):
+        at = fill(at, "no-es-la-clave", NEW, NEW)
+        assert "La contraseña actual no es correcta." in at.error[0].value
+    at = fill(at, "no-es-la-clave", NEW, NEW)  # the fifth: auth.max_failed_logins
+    assert "queda bloqueado por 15 minutos" in at.error[0].value
+    at = fill(at, PASSWORD, NEW, NEW)  # even the right one, while locked
+    assert "Demasiados intentos fallidos" in at.error[0].value and not at.success
+    with transaction(school) as session, pytest.raises(auth.LoginFailed,
+                                                       match="Demasiados intentos"):
+        auth.authenticate(session, "director", PASSWORD, clock)
