@@ -1,6 +1,6 @@
 """Configuración (Director): the school's SIGE convenio (write-only) and «Probar
-conexión», SIGE's address, the declaration calendar, sync and matching settings, and
-the school's users.
+conexión», SIGE's address, the declaration calendar, sync and matching settings, the
+envío automático, the mail server with its test, and the school's users.
 
 Each value is checked by the same validator as ``config set``; a refused value
 changes nothing; every change is authorised and audited by the library.
@@ -8,13 +8,16 @@ changes nothing; every change is authorised and audited by the library.
 import streamlit as st
 
 from ui import page
+from ui.autopilot_form import autopilot_section
+from ui.mail_form import mail_section
 from ui.school_users import users_section
 from ui.settings_forms import calendar_section, connection_test, credentials_form, settings_form
 
 user, rbd = page.start("Configuración", needs="configure")
 
-sige, calendar, sync, matching, users = st.tabs(
-    ["Convenio SIGE", "Calendario", "Sincronización", "Conciliación", "Usuarios"])
+sige, calendar, sync, autopilot, mail, matching, users = st.tabs(
+    ["Convenio SIGE", "Calendario", "Sincronización", "Envío automático", "Correo",
+     "Conciliación", "Usuarios"])
 with sige:
     st.subheader("Credenciales del convenio")
     st.caption("Se guardan sin mostrarse: aquí solo se ven sus últimos caracteres. Escriba "
@@ -37,6 +40,12 @@ with sync:
     st.subheader("Sesiones e ingreso al panel")
     settings_form("auth", ["auth.session_idle_minutes", "auth.session_max_hours",
                            "auth.max_failed_logins", "auth.lockout_minutes"], user, rbd)
+with autopilot:
+    st.subheader("Envío automático")
+    autopilot_section(user, rbd)
+with mail:
+    st.subheader("Correo")
+    mail_section(user, rbd)
 with matching:
     st.subheader("Conciliación y cargas")
     settings_form("matching", ["match.suggest_threshold", "rut.provisional_min_body",

@@ -1,5 +1,6 @@
 """Estado: every course and day of SIGE's month in its sync state, the time left to
-the declaration close, and each error with its cause, SIGE's words and the fix.
+the declaration close (a banner when it is at risk or missed), and each error with its
+cause, SIGE's words and the fix.
 
 While any course-day is in process the view refreshes itself (a fragment that
 re-runs on a timer) without reloading the page; when the last one settles, one
@@ -12,7 +13,7 @@ from reconcile.db import database_url, session_factory
 from reconcile.es_cl import fecha, numero
 from reconcile.sige_calendar import Month
 from reconcile.sync.status import errors, month_status
-from ui import context, page
+from ui import autopilot_view, context, page
 from ui import status_view as view
 from ui.plot_click import clicked
 
@@ -22,6 +23,7 @@ OPENED = "estado_opened"  # the (course, day) whose detail is open
 user, rbd = page.start("Estado")
 with session_factory()() as session:
     first = month_status(session, rbd, context.clock(), with_errors=False)
+autopilot_view.risk_banner(rbd)  # once per page run, not on every refresh
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=32)

@@ -1,5 +1,6 @@
-"""Landing page: the school, SIGE's current month, the time left to its close, what the
-database holds of that month (and what it lacks), and what to do next."""
+"""Landing page: the school, SIGE's current month, the time left to its close, the
+envío automático (its next run, the last one, the close risk and the mails sent), what
+the database holds of that month (and what it lacks), and what to do next."""
 import pandas as pd
 import streamlit as st
 
@@ -7,7 +8,7 @@ from reconcile.db import session_factory
 from reconcile.es_cl import duracion, fecha, fecha_hora, numero
 from reconcile.school import month_record, overview
 from reconcile.sync.status import SHORT_ES, WORST_FIRST, month_status
-from ui import context, page
+from ui import autopilot_view, context, page
 
 LOADS = (("sige_nomina", "Nómina SIGE"), ("libro", "Asistencia del Libro Digital"))
 MAX_LISTED = 8  # courses named one by one; more are counted
@@ -40,6 +41,7 @@ if sige.labels and sige.days:
                                 **{SHORT_ES[state]: counts[state] for state in WORST_FIRST}}
                                for code, counts in sige.by_course().items()]),
                  hide_index=True)
+autopilot_view.inicio_block(user, rbd)
 
 
 def names(codes: list[str]) -> str:

@@ -2,13 +2,13 @@
 
 The page only asks: the rules say what may be sent (and the dialogs show their
 plan before anything is queued), the worker sends, and the days show the clock
-until SIGE's final report."""
+until SIGE's final report. A banner says when the close is at risk or missed."""
 import streamlit as st
 
 from reconcile.db import session_factory
 from reconcile.school import calendar_for
 from reconcile.sync.status import month_status
-from ui import context, page
+from ui import autopilot_view, context, page
 from ui import sync as view
 
 user, rbd = page.start("Sincronización")
@@ -34,6 +34,7 @@ if right.button("Sincronización SIGE", type="primary", key="sync_range_open",
                 help="Enviar un rango de fechas o todo el mes («Seleccionar todas»)."):
     view.ask_range(course)
 
+autopilot_view.risk_banner(rbd)
 if status.notice:
     st.warning(status.notice, icon=":material/event_busy:")
 else:

@@ -1,12 +1,12 @@
 """Establecimientos (for a user with several schools): SIGE's month, school by day,
-the share of course-days SIGE has and the errors, the time left to each close, the
-schools at risk first, and a way down to one school's Estado."""
+the share of course-days SIGE has and the errors, the time left to each close and the
+close risk forecast, the schools at risk first, and a way down to one school's Estado."""
 import streamlit as st
 
 from reconcile.db import session_factory
 from reconcile.es_cl import duracion, fecha, fecha_hora, numero
 from reconcile.sync.overview import schools_overview
-from ui import context, page
+from ui import autopilot_view, context, page
 from ui import schools_view as view
 from ui.plot_click import clicked
 
@@ -76,7 +76,9 @@ if overview.days:
 else:
     st.info(f"Aún no hay días hábiles de {overview.month.label_es} hasta hoy.")
 
-st.table(view.table(overview), hide_index=True)
+# a sortable table (click a column's title); it opens in the library's order
+st.dataframe(view.table(overview, autopilot_view.school_risks([s.rbd for s in schools])),
+             hide_index=True, width="stretch")
 
 st.subheader("Ver un establecimiento")
 names = {school.rbd: view.row_label(school.name, school.rbd) for school in schools}

@@ -1,10 +1,13 @@
 """Configuración's users: who can see the school, and the Director's changes to them
-(add, change role, disable or enable, reset a password). The rules (only users of
+(add, change role, disable or enable, reset a password, each one's e-mail address for
+the digest and alerts). The rules (only users of
 this school alone, never a sostenedor, never oneself) live in ``reconcile.auth``.
 
 A new password is shown once: kept for the next run only, then forgotten.
 """
 from __future__ import annotations
+
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -19,6 +22,7 @@ from ui.settings_forms import notice, show_notice
 SECTION = "users"
 PASSWORD = "cfg_new_password"  # (username, password): shown on the next run, then dropped
 CHOSEN = "cfg_user"
+EMAIL_CHOSEN = "cfg_email_user"
 
 
 def users_section(user: AuthUser, rbd: int) -> None:
@@ -30,6 +34,7 @@ def users_section(user: AuthUser, rbd: int) -> None:
         "Usuario": [p.username for p in people],
         "Nombre": [p.display_name for p in people],
         "Rol": [p.role_label for p in people],
+        "Correo": [p.email or "—" for p in people],
         "Estado": ["Activo" if p.active else "Desactivado" for p in people],
         "Lo administra": ["Este establecimiento" if p.manageable else "Administrador del sistema"
                           for p in people],
@@ -40,6 +45,8 @@ def users_section(user: AuthUser, rbd: int) -> None:
         _manage(user, rbd, others)
     else:
         st.caption("No hay otros usuarios de este establecimiento que administrar.")
+    _email_form(user, rbd, [p for p in people
+                            if p.username == user.username or p in others])
 
 
 def _show_new_password() -> None:
@@ -72,7 +79,7 @@ def _act(user: AuthUser, rbd: int, done: str, action, *args,  # noqa: ANN001
 def _add_form(user: AuthUser, rbd: int) -> None:
     st.markdown("**Agregar un usuario**")
     with st.form("cfg_add_user", border=False):  # kept as typed until the user is made
-        left, middle, right = st.columns(3)
+        left, middle, right, last = st.columns(4)
         username = left.text_input("Usuario", key="cfg_new_username",
                                    placeholder="p. ej. jperez",
                                    help="3 a 50 letras minúsculas, dígitos, punto o guion")
@@ -81,11 +88,44 @@ def _add_form(user: AuthUser, rbd: int) -> None:
         role = right.selectbox("Rol", auth.SCHOOL_ROLES, key="cfg_new_role",
                                index=auth.SCHOOL_ROLES.index(auth.PROFESOR),
                                format_func=auth.ROLES.get, placeholder="Elija un rol")
+        email = last.text_input("Correo (opcional)", key="cfg_new_email",
+                                placeholder="p. ej. jperez@colegio.cl",
+                                help="Donde le llegan el resumen diario y las alertas")
         pressed = st.form_submit_button("Agregar usuario")
     if pressed:
         _act(user, rbd, f"Usuario «{username.strip()}» creado ({auth.ROLES[role]}).",
-             auth.create_school_user, username.strip(), role, name,
-             forget=("cfg_new_username", "cfg_new_name", "cfg_new_role"))
+             partial(auth.create_school_user, email=email.strip() or None),
+             username.strip(), role, name,
+             forget=("cfg_new_username", "cfg_new_name", "cfg_new_role", "cfg_new_email"))
+
+
+def _email_form(user: AuthUser, rbd: int, people: list[auth.SchoolUser]) -> None:
+    """Where a user's digest and alerts go (the Director's own included); empty
+    removes it. The check of the address is the library's."""
+    st.markdown("**Correo para el resumen diario y las alertas**")
+    names = [p.username for p in people]
+    if st.session_state.get(EMAIL_CHOSEN) not in names:
+        st.session_state[EMAIL_CHOSEN] = user.username
+    chosen = st.selectbox("Usuario del correo", names, key=EMAIL_CHOSEN,
+                          placeholder="Elija un usuario",
+                          format_func=lambda n: next(f"{p.display_name} ({n})"
+                                                     for p in people if p.username == n))
+    person = next(p for p in people if p.username == chosen)
+    with st.form(f"cfg_form_email_{chosen}", border=False):
+        address = st.text_input("Correo", value=person.email or "", key=f"cfg_email_{chosen}",
+                                placeholder="Vacío: no recibe correos")
+        pressed = st.form_submit_button("Guardar correo")
+    if pressed:
+        _act(user, rbd, f"Correo de «{chosen}» {'guardado' if address.strip() else 'quitado'}.",
+             _change_email, chosen, address.strip() or None,
+             forget=(f"cfg_email_{chosen}",))
+
+
+def _change_email(session, actor: AuthUser, rbd: int, username: str,  # noqa: ANN001
+                  email: str | None, clock) -> None:  # noqa: ANN001
+    """``auth.change_email`` returning nothing (``_act`` shows a returned text as a new
+    password)."""
+    auth.change_email(session, actor, rbd, username, email, clock)
 
 
 def _manage(user: AuthUser, rbd: int, others: list[auth.SchoolUser]) -> None:

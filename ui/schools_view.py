@@ -1,14 +1,17 @@
 """The sostenedor view's pieces: the schools x days heatmap (each day in Estado's
 state colours, with the share of course-days SIGE has and the errors), its table
-view, and the schools table, read from ``reconcile.sync.overview``."""
+view, and the schools table (with each one's close risk), read from
+``reconcile.sync.overview`` and ``reconcile.autopilot.risk``."""
 from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from reconcile.autopilot.summary import Risk
 from reconcile.es_cl import duracion, fecha, fecha_hora, numero
 from reconcile.sync.overview import DayCounts, SchoolsOverview, describe, percent
 from reconcile.sync.status import SHORT_ES, day_label
+from ui.autopilot_view import risk_cell
 from ui.status_view import STATE_Z, legend_traces, state_scale
 
 ROW_PX = 44  # one school row
@@ -64,8 +67,9 @@ def heatmap(overview: SchoolsOverview) -> tuple[go.Figure, list[int]]:
     return figure, keys
 
 
-def table(overview: SchoolsOverview) -> pd.DataFrame:
-    """One row per school, at risk first: its close and what SIGE lacks."""
+def table(overview: SchoolsOverview, risks: dict[int, Risk]) -> pd.DataFrame:
+    """One row per school, at risk first: its close, what SIGE lacks and the close
+    risk (its level first, so the column sorts A tiempo, En riesgo, Vencido)."""
     return pd.DataFrame([{
         "Establecimiento": row_label(school.name, school.rbd),
         "Cierre": fecha_hora(school.close_at),
@@ -74,6 +78,7 @@ def table(overview: SchoolsOverview) -> pd.DataFrame:
         "Sin sincronizar": numero(school.not_synced),
         "Con error": numero(school.errors),
         "Sin registro en el Libro": numero(school.no_record),
+        "Riesgo de cierre": risk_cell(risks[school.rbd]) if school.rbd in risks else "—",
         "Aviso": school.aviso_es(),
     } for school in overview.schools])
 
