@@ -150,4 +150,4 @@ def inicio_block(user: AuthUser, rbd: int) -> None:
     if table.empty:
         st.caption("Aún no hay avisos por correo de este establecimiento.")
     else:
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.table(table, hide_index=True)  # a few rows, read as text (also by a screen reader)
