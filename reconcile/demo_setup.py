@@ -63,6 +63,9 @@ DEMO_USERS = [
     ("profesor", auth.PROFESOR, "Profesora Carmen Vidal", MAIN),
     ("sostenedor", auth.SOSTENEDOR, "Sostenedora Rosa Fuentes", BOTH),
 ]
+# the digest goes to the Director and the Administrador de Asistencia with an address: with
+# these, make run's first automatic run leaves it under data/correo/ and in Inicio's «Avisos»
+DEMO_EMAILS = {"director": "directora@demo.example", "asistencia": "asistencia@demo.example"}
 
 
 def build_demo(seed: int = 2026, only_if_empty: bool = False, out: TextIO | None = None,
@@ -104,7 +107,7 @@ def build_demo(seed: int = 2026, only_if_empty: bool = False, out: TextIO | None
             rbds = [school.rbd for school in schools] if sees == BOTH else [schools[0].rbd]
             passwords[username] = secrets.token_urlsafe(9)
             auth.add_user(session, username, role, rbds, passwords[username],
-                          display_name, clock)
+                          display_name, clock, DEMO_EMAILS.get(username))
         for key, value in AUTOPILOT.items():  # envío automático on at 20:00, by the Director
             settings.set_value(session, key, value, schools[0].rbd, clock)
     for school in schools:
