@@ -76,9 +76,12 @@ if overview.days:
 else:
     st.info(f"Aún no hay días hábiles de {overview.month.label_es} hasta hoy.")
 
-# a sortable table (click a column's title); it opens in the library's order
+# a sortable table (click a column's title); it opens in the library's order, the risk
+# and the aviso beside the school's name so they are read first at 1366 px
+st.caption("Haga clic en el título de una columna para ordenar por ella.")
 st.dataframe(view.table(overview, autopilot_view.school_risks([s.rbd for s in schools])),
-             hide_index=True, width="stretch")
+             hide_index=True, width="stretch", column_order=view.TABLE_ORDER,
+             column_config=view.TABLE_COLUMNS)
 
 st.subheader("Ver un establecimiento")
 names = {school.rbd: view.row_label(school.name, school.rbd) for school in schools}

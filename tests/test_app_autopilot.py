@@ -6,6 +6,7 @@ Administradora de Asistencia and lists the digest in «Avisos», Estado and Sinc
 warn when the close is at risk or missed, and Establecimientos has the risk column."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -21,7 +22,7 @@ from reconcile.notify.outbox import deliver_due
 from tests.app_helpers import app, log_in, make_school, make_user, open_page
 from tests.cli_helpers import snapshot
 from tests.mail_helpers import free_port, point_at, smtp_server
-from tests.schools_helpers import school_month
+from tests.schools_helpers import school_month, worked_days
 from tests.sync_helpers import NOW, PASSWORD, build_school, configure
 
 CONFIG, INICIO = "pages/configuracion.py", "pages/inicio.py"
@@ -203,7 +204,7 @@ def test_enviar_ahora_shows_the_dry_run_then_queues(small):
     at = open_small("director", CONFIG)
     at = at.button(key="cfg_autopilot_now_open").click().run()
     assert not at.exception
-    plan = next(t for t in texts(at, "markdown") if t.startswith("Si confirma, ahora:"))
+    plan = next(t for t in texts(at, "markdown") if t.startswith("Si confirma, ahora "))
     assert count(small.url, SyncJob) == 0 and count(small.url, AutopilotRun) == 0
     assert "Retenidos por Caso 1" in shown(at) or "Retenidos por Caso 2" in shown(at)
     at = at.button(key="cfg_autopilot_confirm").click().run()
@@ -211,10 +212,10 @@ def test_enviar_ahora_shows_the_dry_run_then_queues(small):
     with transaction(small.url) as session:
         [run] = session.scalars(select(AutopilotRun)).all()
     assert run.queued > 0 and run.held > 0
-    assert f"**{run.queued} día(s)-curso** se ponen en cola" in plan  # what it said it would
+    assert f"se ponen en cola para SIGE: **{run.queued} días-curso**" in plan  # as it said
     assert count(small.url, SyncJob) > 0
-    assert (f"Enviado ahora: {run.queued} día(s)-curso en cola para SIGE, {run.held} "
-            "retenido(s). El avance se ve en «Estado».") in texts(at, "success")
+    assert (f"Enviado ahora: {run.queued} días-curso en cola para SIGE, {run.held} "
+            "retenidos. El avance se ve en «Estado».") in texts(at, "success")
 
 
 def test_asistencia_sees_the_setting_read_only_on_inicio(small):
@@ -294,6 +295,9 @@ def test_establecimientos_has_a_close_risk_column(db_url, clock, monkeypatch):
     risk = dict(zip(table["Establecimiento"], table["Riesgo de cierre"], strict=True))
     assert risk["Escuela Los Aromos (RBD 24875)"] == "A tiempo: nada pendiente"
     assert risk["Liceo Norte (RBD 30001)"].startswith("En riesgo: ")
-    assert "pendiente(s), fin previsto " in risk["Liceo Norte (RBD 30001)"]
+    # its first course's days in process, every worked day so far: pending, not held
+    pending = len(worked_days(db_url, clock))
+    assert re.fullmatch(rf"En riesgo: fin previsto 16-11-2026 \d\d:\d\d, {pending} pendientes",
+                        risk["Liceo Norte (RBD 30001)"]), risk
     # the library's order stands (schools with days to send first)
     assert list(table["Establecimiento"])[0] == "Liceo Norte (RBD 30001)"

@@ -10,6 +10,7 @@ from reconcile.autopilot import run as autopilot_run
 from reconcile.autopilot import setting as autopilot_setting
 from reconcile.db import session_factory, transaction
 from reconcile.errors import UserError
+from reconcile.es_cl import cantidad
 from ui import context
 from ui.autopilot_view import cuando, last_run_lines, read, setting_lines
 from ui.settings_forms import field_label, notice, refused_fields, show_notice
@@ -88,8 +89,9 @@ def _confirm_now(user: AuthUser, rbd: int) -> None:
         st.error("\n\n".join(refused.reasons))
         return
     _, *rest = autopilot_run.lines_es(dry)
-    st.markdown(f"Si confirma, ahora: **{dry.queued} día(s)-curso** se ponen en cola para "
-                f"SIGE y **{dry.held}** quedan retenidos (no están listos).")
+    queued, held = cantidad(dry.queued, "día-curso"), cantidad(dry.held, "día-curso")
+    st.markdown(f"Si confirma, ahora se ponen en cola para SIGE: **{queued}**; quedan "
+                f"retenidos (no están listos): **{held}**.")
     details = [line.strip() for line in rest if not line.startswith("    ")]
     if details:
         st.markdown("\n".join(f"- {line}" for line in details))
@@ -105,6 +107,6 @@ def _confirm_now(user: AuthUser, rbd: int) -> None:
             st.error("\n\n".join(refused.reasons))
             return
         st.session_state.pop(ASKED, None)
-        notice(SECTION, "success", f"Enviado ahora: {done.queued} día(s)-curso en cola para "
-               f"SIGE, {done.held} retenido(s). El avance se ve en «Estado».")
+        notice(SECTION, "success", f"Enviado ahora: {cantidad(done.queued, 'día-curso')} en "
+               f"cola para SIGE, {cantidad(done.held, 'retenido')}. El avance se ve en «Estado».")
         st.rerun()

@@ -19,7 +19,7 @@ from reconcile.autopilot.summary import OK, RIESGO, VENCIDO, Risk
 from reconcile.clock import as_santiago
 from reconcile.db import session_factory
 from reconcile.db.models import OutboxMessage
-from reconcile.es_cl import fecha, fecha_hora
+from reconcile.es_cl import cantidad, fecha, fecha_hora
 from reconcile.notify import outbox
 from reconcile.notify.wording import risk_line
 from reconcile.sige_calendar import WEEKDAYS_ES
@@ -91,12 +91,12 @@ def risk_cell(risk: Risk) -> str:
     it: A tiempo < En riesgo < Vencido), then the forecast."""
     level = LEVEL_ES[risk.level]
     if risk.level == VENCIDO:
-        return f"{level}: {risk.pending} día(s)-curso sin enviar al cierre"
+        return f"{level}: {cantidad(risk.pending, 'día-curso')} sin enviar al cierre"
+    held = f", {cantidad(risk.held, 'retenido')}" if risk.held else ""
     if risk.forecast_final is None:
-        return f"{level}: nada pendiente" + (f", {risk.held} retenido(s)" if risk.held else "")
-    held = f", {risk.held} retenido(s)" if risk.held else ""
-    return (f"{level}: {risk.pending} pendiente(s){held}, fin previsto "
-            f"{fecha_hora(risk.forecast_final)}")
+        return f"{level}: nada pendiente{held}"
+    return (f"{level}: fin previsto {fecha_hora(risk.forecast_final)}, "
+            f"{cantidad(risk.pending, 'pendiente')}{held}")
 
 
 def school_risks(rbds: list[int]) -> dict[int, Risk]:

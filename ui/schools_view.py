@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
+import streamlit as st
 
 from reconcile.autopilot.summary import Risk
 from reconcile.es_cl import duracion, fecha, fecha_hora, numero
@@ -65,6 +66,13 @@ def heatmap(overview: SchoolsOverview) -> tuple[go.Figure, list[int]]:
         clickmode="event+select", dragmode=False, plot_bgcolor="white",
         hoverlabel={"align": "left"})
     return figure, keys
+
+
+TABLE_ORDER = ("Establecimiento", "Riesgo de cierre", "Aviso", "Sin sincronizar", "Con error",
+               "Sincronizados", "Sin registro en el Libro", "Cierre", "Tiempo restante")
+TABLE_COLUMNS = {"Establecimiento": st.column_config.TextColumn(width=330, pinned=True),
+                 "Riesgo de cierre": st.column_config.TextColumn(width=400),
+                 "Aviso": st.column_config.TextColumn(width="large")}
 
 
 def table(overview: SchoolsOverview, risks: dict[int, Risk]) -> pd.DataFrame:
