@@ -1,11 +1,15 @@
 """Streamlit entry point: page config, login, role, navigation over pages/."""
 import streamlit as st
 
-from reconcile.db import upgrade
-from ui import context
-from ui.login import login_page
-from ui.navigation import Menu, login_navigation
-from ui.spanish import apply as spanish_texts
+from ui import preload
+
+preload.everything()  # before any page, in one thread at a time (ui/preload.py says why)
+
+from reconcile.db import upgrade  # noqa: E402 - after the preload, on purpose
+from ui import context  # noqa: E402
+from ui.login import login_page  # noqa: E402
+from ui.navigation import Menu, login_navigation  # noqa: E402
+from ui.spanish import apply as spanish_texts  # noqa: E402
 
 st.set_page_config(page_title="Asistencia SIGE", page_icon="📋", layout="wide")
 spanish_texts()  # Streamlit's own English texts, in Spanish

@@ -4,6 +4,7 @@ Conciliación and approve the provisional-vs-definitive correction."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,7 @@ def test_upload_reconcile_and_correct_in_the_browser(tmp_path, clock):
         page.get_by_role("link", name="Conciliación").click()
         page.get_by_text("Vista general").wait_for()
         page.locator("strong", has_text="100.234.567-2").first.wait_for()  # the IPE SIGE lacks
-        page.get_by_role("button", name="Aplicar corrección").first.click()
+        page.get_by_role("button", name=re.compile(r"^Aprobar par de ")).first.click()
         page.get_by_role("button", name="Confirmar").click()
         page.get_by_role("button", name="Deshacer").wait_for()
         page.screenshot(path=str(tmp_path / "conciliacion.png"), full_page=True)

@@ -215,7 +215,7 @@ def test_the_monthly_routine_in_the_browser(tmp_path):
         # 2. approves a suggested provisional-vs-definitive pair
         go_to(page, "Conciliación")
         page.get_by_role("heading", name="Pares sugeridos del rango").wait_for()
-        page.get_by_role("button", name="Aplicar corrección").first.click()
+        page.get_by_role("button", name=re.compile(r"^Aprobar par de ")).first.click()
         page.get_by_role("button", name="Confirmar").click()
         page.get_by_text("Corrección aplicada:").first.wait_for()
         page.get_by_role("button", name="Deshacer").first.wait_for()
@@ -229,7 +229,8 @@ def test_the_monthly_routine_in_the_browser(tmp_path):
         dialog.get_by_text(re.compile(r"^Se enviarán \d+ día")).wait_for()
         settled(page)
         shot(page, "sincronizacion_plan")
-        dialog.get_by_role("button", name="Sincronizar", exact=True).click()
+        # some days are not ready: the button says that only the ready ones go
+        dialog.get_by_role("button", name="Sincronizar solo los listos", exact=True).click()
         page.get_by_text("En cola para enviar a SIGE").first.wait_for()
         shot(page, "sincronizacion_en_cola")
 
@@ -277,10 +278,10 @@ def test_the_monthly_routine_in_the_browser(tmp_path):
         page.get_by_role("tab", name="Calendario").click()
         calendar = page.get_by_role("tabpanel", name="Calendario")
         # a date field of segments (day, month, year): the day alone moves the close
-        close_day = calendar.get_by_role("spinbutton", name="day, Fecha de cierre")
+        close_day = calendar.get_by_role("spinbutton", name="día, Fecha de cierre")
         close_day.click()
         close_day.press_sequentially("10")
-        calendar.get_by_role("spinbutton", name="day, Fecha de cierre").and_(
+        calendar.get_by_role("spinbutton", name="día, Fecha de cierre").and_(
             page.locator("[aria-valuenow='10']")).wait_for()
         calendar.get_by_role("button", name="Fijar el cierre de noviembre 2026").click()
         calendar.get_by_text("Cierre de noviembre 2026 fijado").wait_for()
