@@ -43,6 +43,13 @@ def numero(value: int) -> str:
 
 
 def duracion(delta: timedelta) -> str:
+    """A span as people say it: days and hours, or hours and minutes (no "y 0 minutos").
+
+    >>> duracion(timedelta(hours=2)), duracion(timedelta(minutes=125))
+    ('2 horas', '2 horas y 5 minutos')
+    >>> duracion(timedelta(days=33, hours=3, minutes=9)), duracion(timedelta(seconds=30))
+    ('33 días y 3 horas', '0 minutos')
+    """
     minutes = int(delta.total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
@@ -51,7 +58,7 @@ def duracion(delta: timedelta) -> str:
         parts.append(f"{days} día{'s' if days != 1 else ''}")
     if hours:
         parts.append(f"{hours} hora{'s' if hours != 1 else ''}")
-    if not days:
+    if not days and (minutes or not hours):
         parts.append(f"{minutes} minuto{'s' if minutes != 1 else ''}")
     return " y ".join(parts)
 
