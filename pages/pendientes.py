@@ -55,7 +55,8 @@ if not shown:
 
 st.caption("Elija un renglón para ver qué hacer" + (" o aprobar su par." if can_correct else "."))
 event = st.dataframe(view.table(shown, labels), key="worklist", on_select="rerun",
-                     selection_mode="single-row", hide_index=True, width="stretch")
+                     selection_mode="single-row", hide_index=True,
+                     column_config=view.column_config())
 picked = [shown[row] for row in event.selection.rows if row < len(shown)]
 if picked:
     item = picked[0]

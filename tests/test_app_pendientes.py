@@ -44,7 +44,7 @@ def test_one_row_per_child_and_problem(samples):  # noqa: F811
     assert len(jose) == 1  # once for the month, not once per course-day
     assert jose[0]["RUT en el Libro"] == "100.234.567-2"
     assert jose[0]["RUT en SIGE"] == "25.123.456-6"
-    assert jose[0]["Días-curso"] == "6 (02-11-2026 al 09-11-2026)"
+    assert jose[0]["Días-curso"] == "6: 02-11 al 09-11"
     assert jose[0]["Dónde corregir"] == "Libro Digital" and jose[0]["Aprobar aquí"] == "Sí"
     sofia = [r for r in listed if r["Estudiante"] == "Sofía Antonia Pérez Soto"]
     assert len(sofia) == 1 and sofia[0]["RUT en el Libro"] == "—"
