@@ -51,8 +51,11 @@ st.caption(f"Quedan {duracion(first_close.time_left)} para el cierre más próxi
            f"La declaración de {overview.month.label_es} cerró el "
            f"{fecha_hora(first_close.close_at)}.")
 first = schools[0]  # the library orders them, at risk first
-if first.aviso_es() != "—":
-    st.warning(f"En riesgo primero: **{first.name}**. {first.aviso_es()}")
+if first.at_risk or first.errors:
+    st.warning(f"{'En riesgo' if first.at_risk else 'Con errores'} primero: **{first.name}**. "
+               f"{first.aviso_es()}")
+elif first.aviso_es() != "—":  # behind, nothing failed, the close far: said calmly
+    st.info(f"Más atrasado: **{first.name}**. {first.aviso_es()}")
 else:
     st.success(f"SIGE tiene todos los días-curso de {overview.month.label_es} hasta hoy en "
                "todos sus establecimientos.")

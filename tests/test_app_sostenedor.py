@@ -183,3 +183,17 @@ def test_the_heatmap_has_a_summary_line_and_a_table_view(schools):
     assert list(view.index) == [f"{SECOND_NAME} (RBD {SECOND})", f"{FIRST_NAME} (RBD {FIRST})"]
     assert view.iloc[0, 0] == "Error (50% · ⚠ 1)"
     assert view.iloc[1, 0] == "Sincronizado (100%)"
+
+
+def test_nothing_sent_with_the_close_far_is_said_calmly(db_url, clock, monkeypatch):
+    """A month just begun, nothing sent yet and weeks to the close: the first school is
+    «más atrasado» (information), not «en riesgo» (a warning)."""
+    monkeypatch.setenv("RECONCILE_NOW", clock.now().isoformat())
+    school_month(db_url, clock, FIRST, FIRST_NAME, 2, lambda c, d: "por_sincronizar")
+    school_month(db_url, clock, SECOND, SECOND_NAME, 1, lambda c, d: "por_sincronizar")
+    make_user(db_url, "slep", "sostenedor", [FIRST, SECOND])
+    at = open_page("slep", PAGE)
+    assert not at.exception
+    assert not [w for w in at.warning if "primero" in w.value]
+    [calm] = [i.value for i in at.info if "Más atrasado" in i.value]
+    assert FIRST_NAME in calm and "Nada enviado a SIGE y quedan 17 días" in calm

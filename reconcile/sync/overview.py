@@ -153,6 +153,11 @@ class SchoolMonth:
             return 1
         return 2
 
+    @property
+    def at_risk(self) -> bool:
+        """Every send fails, or nothing is sent and the close is near (``risk`` 0 or 1)."""
+        return self.risk < 2
+
     def aviso_es(self) -> str:
         """Why this school needs attention, in plain words ("—" when it does not)."""
         if not self.courses:
