@@ -241,7 +241,7 @@ def test_inicio_lists_the_digest_in_avisos_after_the_run(small, capsys, tmp_path
     [row] = avisos.to_dict("records")
     assert (row["Tipo"], row["Estado"]) == ("Resumen diario", "Pendiente de envío")
     assert row["Asunto"].startswith(f"Asistencia SIGE · RBD {small.rbd} · ")
-    assert "Último envío: Envío automático del 16-11-2026 10:00" in shown(at)
+    assert "Último envío: Envío automático pedido ahora del 16-11-2026 10:00" in shown(at)
     assert deliver_due(FixedClock(NOW), worker="prueba", url=small.url) == 1
     at = open_small("director", INICIO)
     [avisos] = [table.value for table in at.table if "Asunto" in table.value.columns]

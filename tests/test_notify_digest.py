@@ -2,7 +2,7 @@
 whom, and that no RUT nor child's name is ever in a mail."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -95,7 +95,7 @@ def test_digest_says_the_numbers_and_never_a_rut_or_a_name(db_url, school):
     assert got.mail_from == "avisos@colegio.cl"
     message = got.message
     assert message["Subject"] == (f"Asistencia SIGE · RBD {school.rbd} · 18 días-curso "
-                                  "enviados, 3 retenidos · riesgo de cierre")
+                                  "en cola para SIGE, 3 retenidos · riesgo de cierre")
     text, html = bodies(message)
     missing_label = label_of_code(m.missing_in_libro[0]["course"])
     unknown_label = label_of_code(m.unknown_to_sige[0]["course"])
@@ -105,7 +105,8 @@ def test_digest_says_the_numbers_and_never_a_rut_or_a_name(db_url, school):
         assert "Quedaron retenidos 3 días-curso" in body
         assert "Caso 1: faltan estudiantes que SIGE tiene matriculados: 2" in body
         assert "Caso 2: SIGE no reconoce uno o más RUT: 1" in body
-        assert f"{missing_label} · {worked[0]:%d-%m-%Y} · Caso 1" in body
+        # one line for a course held on two days, with both dates
+        assert f"{missing_label} · {worked[0]:%d-%m} y {worked[1]:%d-%m-%Y} · Caso 1" in body
         assert f"{unknown_label} · {worked[2]:%d-%m-%Y} · Caso 2" in body
         assert "Errores de SIGE desde el último resumen" in body
         assert f"{unknown_label} · {error_day:%d-%m-%Y} · Caso 2" in body
@@ -159,7 +160,7 @@ def test_errors_since_the_last_digest_only(db_url, school):
     assert f"{label} · {worked[1]:%d-%m-%Y} · Caso 2" in new
     assert "No quedó ningún día-curso retenido." in new
     assert inbox.received[1].message["Subject"].endswith(
-        "0 días-curso enviados, 0 retenidos · riesgo de cierre")
+        "0 días-curso en cola para SIGE, 0 retenidos · riesgo de cierre")
 
 
 def test_nobody_with_an_address_nothing_queued(db_url, caplog):
@@ -211,3 +212,15 @@ def test_alert_coalesced_one_per_school_and_hour(db_url):
         subjects = [r.message["Subject"] for r in inbox.received if "Alerta" in
                     r.message["Subject"]]
     assert subjects[1].endswith("Alerta: riesgo de cierre") and len(subjects) == 2
+
+
+def test_a_course_held_several_days_is_one_line_with_its_dates(clock):
+    """The digest lists a course held all week once, with its dates, in course order."""
+    from reconcile.notify.digest import _held_by_course
+    days = [date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 4)]
+    held = tuple([HeldDay("110-3-C", "3° Básico C", d, "caso_2") for d in days]
+                 + [HeldDay("110-1-B", "1° Básico B", days[1], "caso_1")])
+    run = RunSummary(rbd=1, run_date=days[-1], kind="auto", at=clock.now(),
+                     requested_by="director", queued=0, held=4, held_days=held)
+    assert _held_by_course(run) == ["1° Básico B · 03-11-2026 · Caso 1",
+                                    "3° Básico C · 02-11, 03-11 y 04-11-2026 · Caso 2"]

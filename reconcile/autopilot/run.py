@@ -183,7 +183,8 @@ def summary_of(row: AutopilotRun) -> RunSummary:
 
 def lines_es(summary: RunSummary) -> list[str]:
     """The run in Spanish: what went, what is held and why (no RUT, no name)."""
-    what = "Simulación del envío automático" if summary.dry_run else "Envío automático"
+    what = ("Simulación del envío automático" if summary.dry_run else
+            "Envío automático" if summary.kind == "auto" else "Envío automático pedido ahora")
     lines = [f"{what} del {fecha_hora(summary.at)} (RBD {summary.rbd}): "
              f"{cantidad(summary.queued, 'día-curso')} en cola para SIGE, "
              f"{cantidad(summary.held, 'retenido')}."]

@@ -114,11 +114,8 @@ def compose_digest(session: Session, rbd: int, run: RunSummary, risk: Risk,
                           f"que estén listos ({by_reason}).")
     else:
         paragraphs.append("No quedó ningún día-curso retenido.")
-    held = sorted(run.held_days, key=lambda d: (d.day, sort_key(d.course)))
     sections = [
-        Section("Días-curso retenidos",
-                [scrub(f"{d.label} · {fecha(d.day)} · {reason_es(d.reason)}") for d in held],
-                "Ninguno."),
+        Section("Días-curso retenidos", _held_by_course(run), "Ninguno."),
         Section("Errores de SIGE desde el último resumen", errors, "Ninguno."),
         Section("Cierre del mes", [risk_line(risk)]),
     ]
@@ -129,8 +126,24 @@ def compose_digest(session: Session, rbd: int, run: RunSummary, risk: Risk,
     return subject, text, html
 
 
+def _held_by_course(run: RunSummary) -> list[str]:
+    """One line per course and reason with its dates, in course order: a course held all
+    week is one line, not five («3° Básico C · 01-12, 02-12 y 03-12-2026 · Caso 2»)."""
+    days: dict[tuple[str, str, str], list] = {}
+    for held in run.held_days:
+        days.setdefault((held.course, held.label, held.reason), []).append(held.day)
+    lines = []
+    for (course, label, reason), dates in sorted(days.items(),
+                                                  key=lambda kv: (sort_key(kv[0][0]), kv[0][2])):
+        dates = sorted(dates)
+        shown = [fecha(d)[:5] for d in dates[:-1]] + [fecha(dates[-1])]
+        listed = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} y {shown[-1]}"
+        lines.append(scrub(f"{label} · {listed} · {reason_es(reason)}"))
+    return lines
+
+
 def _sent_es(count: int) -> str:
-    return f"{days_es(count)} enviado{'s' if count != 1 else ''}"
+    return f"{days_es(count)} en cola para SIGE"
 
 
 def _errors_since_last_digest(session: Session, rbd: int) -> list[str]:
