@@ -11,8 +11,6 @@ list to fix at the source.
 """
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reconcile import audit, settings
+from reconcile import audit, settings, spreadsheets
 from reconcile import rut as rutlib
 from reconcile.auth import AuthUser, authorize
 from reconcile.clock import Clock, FixedClock, as_santiago, default_clock
@@ -310,30 +308,11 @@ def export_rows(session: Session, user: AuthUser, rbd: int) -> list[ExportRow]:
 
 
 def export_csv(session: Session, user: AuthUser, rbd: int) -> bytes:
-    """``;``-separated, UTF-8 with BOM: what Excel in Chile opens without asking."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(EXPORT_HEADERS)
-    writer.writerows(row.cells() for row in export_rows(session, user, rbd))
-    return buffer.getvalue().encode("utf-8-sig")
+    return spreadsheets.csv_bytes(EXPORT_HEADERS,
+                                  (row.cells() for row in export_rows(session, user, rbd)))
 
 
 def export_xlsx(session: Session, user: AuthUser, rbd: int) -> bytes:
-    import xlsxwriter  # only the export needs it
-
-    rows = export_rows(session, user, rbd)
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
-                                        "strings_to_urls": False})
-    sheet = book.add_worksheet("Correcciones")
-    bold = book.add_format({"bold": True})
-    for col, header in enumerate(EXPORT_HEADERS):
-        sheet.write_string(0, col, header, bold)
-    for line, row in enumerate(rows, start=1):
-        for col, value in enumerate(row.cells()):
-            sheet.write_string(line, col, value)
-    for col, width in enumerate((16, 34, 16, 16, 16, 48, 24, 60, 16, 18)):
-        sheet.set_column(col, col, width)
-    sheet.freeze_panes(1, 0)
-    book.close()
-    return buffer.getvalue()
+    return spreadsheets.xlsx_bytes("Correcciones", EXPORT_HEADERS,
+                                   (row.cells() for row in export_rows(session, user, rbd)),
+                                   (16, 34, 16, 16, 16, 48, 24, 60, 16, 18))

@@ -12,8 +12,6 @@ once, in the caller's transaction, each through ``corrections.approve``.
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,7 +20,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reconcile import corrections, settings
+from reconcile import corrections, settings, spreadsheets
 from reconcile import rut as rutlib
 from reconcile.auth import AuthUser, authorize
 from reconcile.clock import Clock, as_santiago
@@ -274,29 +272,10 @@ def export_cells(item: Item, labels: dict[str, str]) -> list[str]:
 
 
 def export_csv(items: Iterable[Item], labels: dict[str, str]) -> bytes:
-    """``;``-separated, UTF-8 with BOM: what Excel in Chile opens without asking."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(EXPORT_HEADERS)
-    writer.writerows(export_cells(item, labels) for item in items)
-    return buffer.getvalue().encode("utf-8-sig")
+    return spreadsheets.csv_bytes(EXPORT_HEADERS, (export_cells(i, labels) for i in items))
 
 
 def export_xlsx(items: Iterable[Item], labels: dict[str, str]) -> bytes:
-    import xlsxwriter  # only the export needs it
-
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
-                                        "strings_to_urls": False})
-    sheet = book.add_worksheet("Pendientes")
-    bold = book.add_format({"bold": True})
-    for col, header in enumerate(EXPORT_HEADERS):
-        sheet.write_string(0, col, header, bold)
-    for line, item in enumerate(items, start=1):
-        for col, value in enumerate(export_cells(item, labels)):
-            sheet.write_string(line, col, value)
-    for col, width in enumerate((16, 34, 16, 16, 10, 12, 12, 48, 24, 70, 12, 28)):
-        sheet.set_column(col, col, width)
-    sheet.freeze_panes(1, 0)
-    book.close()
-    return buffer.getvalue()
+    return spreadsheets.xlsx_bytes("Pendientes", EXPORT_HEADERS,
+                                   (export_cells(i, labels) for i in items),
+                                   (16, 34, 16, 16, 10, 12, 12, 48, 24, 70, 12, 28))
