@@ -65,3 +65,10 @@ def postgres_schema(migrate: Callable[[str], None]) -> Iterator[str]:
 def clock() -> FixedClock:
     """Mid-November 2026, SIGE's current month is November."""
     return FixedClock(datetime(2026, 11, 16, 10, 0))
+
+
+@pytest.fixture(autouse=True)
+def _mail_outside_the_project(tmp_path_factory, monkeypatch):
+    """Mail written as .eml goes to a folder of the test's own (the demo's users have
+    addresses, so a worker in a test delivers alerts): never into the project's data/."""
+    monkeypatch.setenv("RECONCILE_MAIL_DIR", str(tmp_path_factory.mktemp("correo")))
