@@ -238,6 +238,9 @@ KEYS: dict[str, Key] = {k.name: k for k in [
         help="Reintentos breves dentro de una llamada a SIGE (luego reintenta el envío)"),
     Key("sige.call_backoff_max_seconds", "4", _number(0, 300),
         help="Espera máxima entre esos reintentos breves"),
+    Key("sige.send_whole_grade", "si", _yes_no, school_value=True,
+        help="Enviar cada grado completo: al reenviar una letra van también las demás letras "
+             "del grado ese día (si SIGE reemplaza el grado entero, nada se borra)"),
     Key("import.max_removal_share", "0.1", _number(0, 1), school_value=True,
         help="Parte de un curso que una nómina puede retirar sin confirmación explícita"),
     Key("auth.session_idle_minutes", "60", _integer(1, 1440),

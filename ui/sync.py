@@ -15,7 +15,7 @@ from reconcile.db.models import EN_PROCESO, ERROR, POR_SINCRONIZAR, SIN_REGISTRO
 from reconcile.errors import PermissionDenied, UserError
 from reconcile.es_cl import cantidad, fecha
 from reconcile.sige_calendar import Month
-from reconcile.sync import rules, states
+from reconcile.sync import grades, rules, states
 from reconcile.sync.plan_reading import queued_counts, split_refusals
 from reconcile.sync.status import (
     SHORT_ES,
@@ -222,7 +222,8 @@ def _plan_and_send(user: AuthUser, rbd: int, status: MonthStatus, start: date, e
     clock = context.clock()
     with session_factory()() as session:
         plan = rules.plan(session, user, rbd, start, end, courses, None, clock, whole)
-    not_ready = [r for r in plan.refused if r.reason.startswith("no está listo")]
+    not_ready = [r for r in plan.refused if r.reason.startswith("no está listo")
+                 or r.cause == grades.GRADE_HELD]
     _show_plan(plan, status.labels)
     if not_ready and user.role != DIRECTOR:
         st.caption("Los días-curso que no están listos se corrigen en «Conciliación»; solo el "
@@ -297,6 +298,10 @@ def _show_plan(plan: rules.SyncPlan, labels: dict[str, str]) -> None:
             st.table(refusal_table([(labels.get(c.code, c.code), d, None)
                                     for c, d in plan.queued], with_reason=False),
                      hide_index=True)
+        if plan.riding:
+            st.info(f"**Van con su grado: {cantidad(len(plan.riding), 'día-curso')}.** "
+                    "SIGE recibe cada grado completo, para que reenviar una letra no borre las "
+                    "demás: " + "; ".join(grades.describe(plan)) + ".")
     else:
         st.warning("No hay días-curso listos para enviar con esta selección.")
     split = split_refusals(plan.refused)

@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 RUN_ACTION = "autopilot.run"
 HELD_CAUSES_ES = {"caso_1": "Caso 1 (faltan estudiantes)", "caso_2": "Caso 2 (RUT no reconocido)",
                   "sin_registro": "sin registro de asistencia",
-                  "no_conciliado": "no conciliado con la nómina"}
+                  "no_conciliado": "no conciliado con la nómina",
+                  "grado_retenido": "retenido con su grado (otra letra ya en SIGE no está lista)"}
 
 
 def perform(session: Session, rbd: int, clock: Clock, *, kind: str, requester: str | None,
@@ -70,7 +71,7 @@ def perform(session: Session, rbd: int, clock: Clock, *, kind: str, requester: s
                 for r in plan.refused if r.cause in HELD_CAUSES_ES]
         blocked = [r.line_es() for r in plan.refused if r.course is None]
         if queued and not dry_run:
-            jobs.create(session, rbd, plan.units, requester or "", None, now)
+            jobs.create(session, rbd, plan.units, requester or "", None, now, plan.unchanged)
     summary = RunSummary(rbd, run_date, kind, now, requester, len(queued), len(held),
                          dict(Counter(day.reason for day in held)), tuple(held), dry_run,
                          blocked=tuple(blocked))

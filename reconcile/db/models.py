@@ -215,6 +215,12 @@ class CourseDay(Base):
     cause: Mapped[str | None] = mapped_column(String(40))
     sent_hash: Mapped[str | None] = mapped_column(String(64))  # what the last send carried
     synced_hash: Mapped[str | None] = mapped_column(String(64))  # what SIGE accepted
+    # Presentes and Ausentes counted in the last send and in what SIGE accepted (the
+    # declaration summary's SIGE side, also after a later change of the marks)
+    sent_present: Mapped[int | None] = mapped_column(Integer)
+    sent_absent: Mapped[int | None] = mapped_column(Integer)
+    synced_present: Mapped[int | None] = mapped_column(Integer)
+    synced_absent: Mapped[int | None] = mapped_column(Integer)
     ticket: Mapped[str | None] = mapped_column(String(100))
     sige_messages: Mapped[list[Any] | None] = mapped_column(JSON)
     sent_at: Mapped[datetime | None] = mapped_column(AwareDateTime())

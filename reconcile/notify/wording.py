@@ -27,6 +27,7 @@ PRIVACY_NOTE = ("Este correo no incluye RUT ni nombres de estudiantes: véalos e
 # A RUT as people or SIGE's messages write it: 12.345.678-5, 12345678-5, 100234567-K.
 _RUT = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{3}){1,2}|\d{6,9})\s*-\s*[\dkK](?!\w)")
 _OTHER_REASONS = {SIN_REGISTRO: "sin registro de asistencia",
+                  "grado_retenido": "retenido con su grado",
                   "en_proceso": "en proceso en SIGE", "no_trabajado": "día no trabajado"}
 
 

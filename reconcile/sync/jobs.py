@@ -36,11 +36,14 @@ LABELS_ES = {EN_COLA: "En cola", ESPERANDO_REPORTE: "Esperando el resultado de S
 
 
 def create(session: Session, rbd: int, units: dict[tuple[date, int, int], list[Course]],
-           requested_by: str, override_reason: str | None, now: datetime) -> list[int]:
+           requested_by: str, override_reason: str | None, now: datetime,
+           unchanged: set[tuple[int, date]] | frozenset = frozenset()) -> list[int]:
     """One job per (date, tipo de enseñanza, grado) with its courses, due now; the
-    course-days show ``en_proceso`` from here on. Returns the new jobs' ids. The
-    caller's transaction holds it all (the unique index refuses a (course, date)
-    queued meanwhile). Set-based: a sostenedor's month is thousands of jobs."""
+    course-days show ``en_proceso`` from here on, except the ``unchanged`` (course id,
+    date): synced letters riding along with their grade, which stay ``sincronizado``
+    (the job still holds them, and its result updates them). Returns the new jobs'
+    ids. The caller's transaction holds it all (the unique index refuses a (course,
+    date) queued meanwhile). Set-based: a sostenedor's month is thousands of jobs."""
     ordered = sorted(units.items(), key=lambda item: item[0])
     if not ordered:
         return []
@@ -53,7 +56,8 @@ def create(session: Session, rbd: int, units: dict[tuple[date, int, int], list[C
     session.execute(insert(SyncJobCourse), [
         {"job_id": job_id, "course_id": course.id, "day": day, "active": True}
         for job_id, ((day, _, _), courses) in zip(ids, ordered) for course in courses])
-    keys = [(course.id, day) for (day, _, _), courses in ordered for course in courses]
+    keys = [(course.id, day) for (day, _, _), courses in ordered for course in courses
+            if (course.id, day) not in unchanged]
     wanted = set(keys)
     day_ids = [row.id for row in session.execute(
         select(CourseDay.id, CourseDay.course_id, CourseDay.day).where(

@@ -34,7 +34,7 @@ from reconcile.es_cl import cantidad, fecha
 from reconcile.matching.store import check_range, run_check
 from reconcile.school import calendar_for
 from reconcile.sige.config import CREDENTIAL_KEYS
-from reconcile.sync import jobs
+from reconcile.sync import grades, jobs
 
 MIN_OVERRIDE_REASON = 10  # characters: a real sentence, not "ok"
 REQUEST_ACTION = "sync.request"
@@ -69,12 +69,17 @@ class SyncPlan:
     refused: list[Refusal] = field(default_factory=list)
     overridden: list[tuple[str, date, list[str]]] = field(default_factory=list)
     override_reason: str | None = None
+    # letters of a queued grade-day sent along with it (``sige.send_whole_grade``):
+    # synced and unchanged, or ready though not asked for (``reconcile.sync.grades``)
+    riding: list[tuple[Course, date]] = field(default_factory=list)
+    unchanged: set[tuple[int, date]] = field(default_factory=set)  # riders staying synced
 
     @property
     def units(self) -> dict[tuple[date, int, int], list[Course]]:
-        """The queued course-days grouped as SIGE takes them."""
+        """The queued course-days, with the letters riding along, grouped as SIGE
+        takes them."""
         grouped: dict[tuple[date, int, int], list[Course]] = defaultdict(list)
-        for course, day in self.queued:
+        for course, day in [*self.queued, *self.riding]:
             grouped[(day, course.cod_ense, course.cod_grado)].append(course)
         return dict(grouped)
 
@@ -82,6 +87,10 @@ class SyncPlan:
         lines = [f"En cola para enviar a SIGE: {cantidad(len(self.queued), 'día-curso')} en "
                  f"{cantidad(len(self.units), 'envío')}."]
         lines += [f"  {course.code} {fecha(day)}" for course, day in self.queued]
+        if self.riding:
+            lines.append(f"Van con su grado (para que SIGE no borre ninguna letra): "
+                         f"{cantidad(len(self.riding), 'día-curso')}.")
+            lines += [f"  {course.code} {fecha(day)}" for course, day in self.riding]
         if self.overridden:
             lines.append(f"Enviados por decisión del Director aunque no están listos: "
                          f"{len(self.overridden)} (motivo: «{self.override_reason}»).")
@@ -154,7 +163,9 @@ def plan(session: Session, user: AuthUser, rbd: int, start: date, end: date,
                                               course.code, day))
             else:
                 candidates.append((course, day))
-    _check_ready(session, user, rbd, candidates, result)
+    verdicts = _check_ready(session, user, rbd, candidates, result)
+    if result.queued and settings.get_value(session, grades.SETTING, rbd) == "si":
+        grades.add_whole_grades(session, rbd, result, stored, busy, verdicts)
     return result
 
 
@@ -176,7 +187,7 @@ def request(session: Session, user: AuthUser, rbd: int, start: date, end: date,
         raise UserError([*reasons, "No se puso nada en cola para enviar a SIGE."])
     now = clock.now()
     jobs.create(session, rbd, result.units, user.username, result.override_reason
-                if result.overridden else None, now)
+                if result.overridden else None, now, result.unchanged)
     audit.record(session, clock, user.username, REQUEST_ACTION, rbd=rbd, **_audit_detail(result))
     for code, day, reasons in result.overridden:
         audit.record(session, clock, user.username, OVERRIDE_ACTION, rbd=rbd, course=code,
@@ -267,11 +278,13 @@ def _stored_days(session: Session, rbd: int, first: date, last: date) -> dict[tu
 
 
 def _check_ready(session: Session, user: AuthUser, rbd: int,
-                 candidates: list[tuple[Course, date]], result: SyncPlan) -> None:
+                 candidates: list[tuple[Course, date]], result: SyncPlan
+                 ) -> dict[tuple[str, date], tuple[bool, list[str]]]:
     """Queue the ready course-days; refuse the others with their Caso, unless the
-    Director overrides them with a reason."""
+    Director overrides them with a reason. Returns the reconciliation's verdict of
+    every course-day of the candidates' dates: (course code, date) -> (ready, Casos)."""
     if not candidates:
-        return
+        return {}
     first = min(day for _, day in candidates)
     last = max(day for _, day in candidates)
     check = run_check(session, rbd, first, last)
@@ -302,3 +315,4 @@ def _check_ready(session: Session, user: AuthUser, rbd: int,
                                       course.code, day,
                                       "caso_2" if "caso_2" in reasons else
                                       "caso_1" if "caso_1" in reasons else "no_conciliado"))
+    return verdicts

@@ -29,6 +29,10 @@ True
 >>> on_payload_changed(day, "h1", now); day.state      # changed back: SIGE has it
 False
 'sincronizado'
+>>> on_sent(day, "h1", "T-2", now, (20, 3)); day.state  # rides along with its grade
+'sincronizado'
+>>> on_accepted(day, now); (day.state, day.synced_present, day.synced_absent)
+('sincronizado', 20, 3)
 """
 from __future__ import annotations
 
@@ -121,10 +125,16 @@ def on_queued(day: Any, now: datetime) -> None:
         setattr(day, column, value)
 
 
-def on_sent(day: Any, sent_hash: str, ticket: str, now: datetime) -> None:
-    """SIGE accepted the send for processing (ticket held)."""
+def on_sent(day: Any, sent_hash: str, ticket: str, now: datetime,
+            counts: tuple[int, int] | None = None) -> None:
+    """SIGE accepted the send for processing (ticket held). ``counts``: the send's
+    Presentes and Ausentes for this course. A synced letter that rides along with its
+    grade, unchanged, stays ``sincronizado``."""
     day.sent_hash, day.ticket, day.sent_at, day.updated_at = sent_hash, ticket, now, now
+    day.sent_present, day.sent_absent = counts if counts is not None else (None, None)
     if day.state == SIN_REGISTRO:
+        return
+    if day.state == SINCRONIZADO and day.synced_hash == sent_hash == day.payload_hash:
         return
     # the send carries the marks as they are now, also those changed while queued
     day.state = EN_PROCESO if day.payload_hash == sent_hash else POR_SINCRONIZAR
@@ -134,6 +144,7 @@ def on_accepted(day: Any, now: datetime) -> None:
     """SIGE's final report says this course is in SIGE: what was sent is synced;
     the day is ``sincronizado`` unless its payload changed meanwhile."""
     day.synced_hash, day.updated_at = day.sent_hash, now
+    day.synced_present, day.synced_absent = day.sent_present, day.sent_absent
     if day.state == SIN_REGISTRO:
         return
     if day.payload_hash == day.synced_hash:
@@ -182,6 +193,10 @@ class Day:
     cause: str | None = None
     sent_hash: str | None = None
     synced_hash: str | None = None
+    sent_present: int | None = None
+    sent_absent: int | None = None
+    synced_present: int | None = None
+    synced_absent: int | None = None
     ticket: str | None = None
     sige_messages: list | None = None
     sent_at: datetime | None = None

@@ -352,9 +352,11 @@ class Worker:
                 job.attempts += 1
                 jobs.sent(job, result.ticket, record.content_hash(),
                           now + self.timing.first_poll, now)
+                counts = {c.letra: (len(c.presentes), len(c.ausentes)) for c in record.courses}
                 for course_id, day in jobs.course_days(session, job).items():
                     if course_id in hashes:
-                        states.on_sent(day, hashes[course_id], result.ticket, now)
+                        states.on_sent(day, hashes[course_id], result.ticket, now,
+                                       counts.get(day.course.letra))
             else:  # refused at once (code 2): SIGE's words say why
                 cause = FUERA_DE_MES if FUERA_DE_MES in result.causes else \
                     (result.causes[0] if result.causes else RECHAZADO)
