@@ -71,7 +71,7 @@ def perform(session: Session, rbd: int, clock: Clock, *, kind: str, requester: s
                 for r in plan.refused if r.cause in HELD_CAUSES_ES]
         blocked = [r.line_es() for r in plan.refused if r.course is None]
         if queued and not dry_run:
-            jobs.create(session, rbd, plan.units, requester or "", None, now, plan.unchanged)
+            jobs.create(session, rbd, plan.units, requester or "", None, now)
     summary = RunSummary(rbd, run_date, kind, now, requester, len(queued), len(held),
                          dict(Counter(day.reason for day in held)), tuple(held), dry_run,
                          blocked=tuple(blocked))

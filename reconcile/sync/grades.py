@@ -14,8 +14,12 @@ grade that day that is:
 A letter without a record, or not ready and never accepted by SIGE, stays out: SIGE
 holds nothing of it to erase. A letter that is not ready but that SIGE **did**
 accept before holds the whole grade-day (sending without it could erase it at SIGE),
-until it is fixed or a Director sends it anyway with a written reason; so does a
-letter whose own send is still in process (SIGE could apply this call after it).
+until it is fixed or a Director sends it anyway with a written reason.
+
+The plan shows the riders; the worker picks them again at send time
+(``synced_siblings``), so a letter synced meanwhile rides too. Two jobs of one
+grade-day never race: the later waits until the earlier is over
+(``jobs.earlier_in_grade``) and then carries its letters.
 """
 from __future__ import annotations
 
@@ -60,8 +64,8 @@ def add_whole_grades(session: Session, rbd: int, plan: SyncPlan,
                 continue
             name = _name(course)
             if (course.id, day) in busy:
-                blockers.append(f"{name} tiene un envío en proceso ese día")
-            elif row.state == SINCRONIZADO and row.payload_hash == row.synced_hash:
+                continue  # its own job goes first; this one waits for it and carries it
+            if row.state == SINCRONIZADO and row.payload_hash == row.synced_hash:
                 unit_riders.append((course, day, True))
             elif verdicts.get((course.code, day), (False, []))[0]:
                 unit_riders.append((course, day, False))
@@ -84,6 +88,26 @@ def add_whole_grades(session: Session, rbd: int, plan: SyncPlan,
     plan.unchanged = {(course.id, day) for course, day, unchanged in riders if unchanged}
 
 
+def synced_siblings(session: Session, job: Any) -> list[int]:
+    """At send time: the course ids of the job's grade-day letters that are
+    ``sincronizado`` and unchanged and that no active job holds; they ride along
+    with the call (the plan only showed them: by now an earlier job of the grade may
+    have synced more)."""
+    from reconcile.db.models import CourseDay, SyncJob, SyncJobCourse
+
+    in_job = {c.course_id for c in job.courses}
+    held = select(SyncJobCourse.course_id).join(SyncJob, SyncJob.id == SyncJobCourse.job_id)\
+        .where(SyncJob.rbd == job.rbd, SyncJobCourse.day == job.day, SyncJobCourse.active)
+    rows = session.execute(
+        select(CourseDay.course_id).join(Course, Course.id == CourseDay.course_id)
+        .where(CourseDay.rbd == job.rbd, CourseDay.day == job.day,
+               Course.cod_ense == job.cod_ense, Course.cod_grado == job.cod_grado,
+               Course.year == job.day.year, CourseDay.state == SINCRONIZADO,
+               CourseDay.payload_hash == CourseDay.synced_hash,
+               CourseDay.course_id.not_in(held)))
+    return sorted(course_id for course_id, in rows if course_id not in in_job)
+
+
 def _hold(plan: SyncPlan, held: dict[Unit, list[str]]) -> None:
     """Take the held grade-days' letters out of the queue, each refused with why."""
     from reconcile.sync.rules import Refusal
@@ -98,8 +122,8 @@ def _hold(plan: SyncPlan, held: dict[Unit, list[str]]) -> None:
             continue
         plan.refused.append(Refusal(
             f"retenido con su grado: {'; '.join(blockers)}. Enviar el grado sin esa letra "
-            "podría borrarla en SIGE. Corríjala en «Pendientes» o espere su resultado; el "
-            "Director(a) puede enviar el grado completo indicando un motivo.",
+            "podría borrarla en SIGE. Corríjala (vea «Pendientes»); el Director(a) puede "
+            "enviar el grado completo indicando un motivo.",
             course.code, day, GRADE_HELD))
     plan.queued = kept
     plan.overridden = [o for o in plan.overridden if (o[1], *_grade(o[0])) not in held]

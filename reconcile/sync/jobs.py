@@ -36,14 +36,11 @@ LABELS_ES = {EN_COLA: "En cola", ESPERANDO_REPORTE: "Esperando el resultado de S
 
 
 def create(session: Session, rbd: int, units: dict[tuple[date, int, int], list[Course]],
-           requested_by: str, override_reason: str | None, now: datetime,
-           unchanged: set[tuple[int, date]] | frozenset = frozenset()) -> list[int]:
+           requested_by: str, override_reason: str | None, now: datetime) -> list[int]:
     """One job per (date, tipo de enseñanza, grado) with its courses, due now; the
-    course-days show ``en_proceso`` from here on, except the ``unchanged`` (course id,
-    date): synced letters riding along with their grade, which stay ``sincronizado``
-    (the job still holds them, and its result updates them). Returns the new jobs'
-    ids. The caller's transaction holds it all (the unique index refuses a (course,
-    date) queued meanwhile). Set-based: a sostenedor's month is thousands of jobs."""
+    course-days show ``en_proceso`` from here on. Returns the new jobs' ids. The
+    caller's transaction holds it all (the unique index refuses a (course, date)
+    queued meanwhile). Set-based: a sostenedor's month is thousands of jobs."""
     ordered = sorted(units.items(), key=lambda item: item[0])
     if not ordered:
         return []
@@ -56,8 +53,7 @@ def create(session: Session, rbd: int, units: dict[tuple[date, int, int], list[C
     session.execute(insert(SyncJobCourse), [
         {"job_id": job_id, "course_id": course.id, "day": day, "active": True}
         for job_id, ((day, _, _), courses) in zip(ids, ordered) for course in courses])
-    keys = [(course.id, day) for (day, _, _), courses in ordered for course in courses
-            if (course.id, day) not in unchanged]
+    keys = [(course.id, day) for (day, _, _), courses in ordered for course in courses]
     wanted = set(keys)
     day_ids = [row.id for row in session.execute(
         select(CourseDay.id, CourseDay.course_id, CourseDay.day).where(
@@ -69,6 +65,23 @@ def create(session: Session, rbd: int, units: dict[tuple[date, int, int], list[C
                         .values(**states.queued_values(now))
                         .execution_options(synchronize_session="evaluate"))
     return ids
+
+
+def earlier_in_grade(session: Session, job: SyncJob) -> int | None:
+    """An active job of the same grade-day (school, date, tipo de enseñanza, grado)
+    queued before ``job``, if any: ``job`` waits for it, so SIGE gets that grade's
+    calls one after the other and the later one can carry the earlier's letters."""
+    return session.scalar(select(SyncJob.id).where(
+        SyncJob.rbd == job.rbd, SyncJob.day == job.day, SyncJob.cod_ense == job.cod_ense,
+        SyncJob.cod_grado == job.cod_grado, SyncJob.state.in_(ACTIVE), SyncJob.id < job.id)
+        .order_by(SyncJob.id).limit(1))
+
+
+def carry(session: Session, job: SyncJob, course_ids: Iterable[int]) -> None:
+    """Add letters to the job (they ride along with the send; its result updates them)."""
+    for course_id in course_ids:
+        job.courses.append(SyncJobCourse(course_id=course_id, day=job.day, active=True))
+    session.flush()
 
 
 def active_course_days(session: Session, rbd: int, first: date, last: date

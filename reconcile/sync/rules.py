@@ -76,10 +76,11 @@ class SyncPlan:
 
     @property
     def units(self) -> dict[tuple[date, int, int], list[Course]]:
-        """The queued course-days, with the letters riding along, grouped as SIGE
-        takes them."""
+        """The queued course-days, with the ready letters riding along, grouped as
+        SIGE takes them (the synced ones ride at send time: ``grades``)."""
         grouped: dict[tuple[date, int, int], list[Course]] = defaultdict(list)
-        for course, day in [*self.queued, *self.riding]:
+        riders = [(c, d) for c, d in self.riding if (c.id, d) not in self.unchanged]
+        for course, day in [*self.queued, *riders]:
             grouped[(day, course.cod_ense, course.cod_grado)].append(course)
         return dict(grouped)
 
@@ -187,7 +188,7 @@ def request(session: Session, user: AuthUser, rbd: int, start: date, end: date,
         raise UserError([*reasons, "No se puso nada en cola para enviar a SIGE."])
     now = clock.now()
     jobs.create(session, rbd, result.units, user.username, result.override_reason
-                if result.overridden else None, now, result.unchanged)
+                if result.overridden else None, now)
     audit.record(session, clock, user.username, REQUEST_ACTION, rbd=rbd, **_audit_detail(result))
     for code, day, reasons in result.overridden:
         audit.record(session, clock, user.username, OVERRIDE_ACTION, rbd=rbd, course=code,
