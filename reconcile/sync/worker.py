@@ -7,8 +7,9 @@ during the call:
 
 - ``en_cola``: check the month is still open (else ``error`` / ``fuera_de_mes``)
   and the convenio (else ``sin_convenio``; a school whose credentials SIGE refused
-  waits until they change), build the record from the marks as they are now
-  (``payload.build_record``), send it. Accepted: ``esperando_reporte`` with the
+  waits until they change), wait for an earlier job of the same grade-day, carry
+  the grade's synced letters (``grades.synced_siblings``), build the record from the
+  marks as they are now (``payload.build_record``), send it. Accepted: ``esperando_reporte`` with the
   ticket. SIGE unavailable (Caso 3, after the client's few in-call retries): the
   job is due again later with a growing wait, until the month closes.
 - ``esperando_reporte``: ask for the report, first ``sync.report_poll_seconds``
@@ -67,7 +68,7 @@ from reconcile.sige.client import (
     SigeUnavailable,
 )
 from reconcile.sige.config import CREDENTIAL_KEYS, client_from_settings
-from reconcile.sync import jobs, payload, states
+from reconcile.sync import grades, jobs, payload, states
 from reconcile.sync.outcomes import per_course
 
 log = logging.getLogger(__name__)
@@ -304,6 +305,14 @@ class Worker:
             session.execute(delete(ConvenioRejection).where(
                 ConvenioRejection.rbd == job.rbd,
                 ConvenioRejection.credentials_hash == rejection.credentials_hash))
+        earlier = jobs.earlier_in_grade(session, job)
+        if earlier is not None:  # the grade's calls go one after the other
+            jobs.retry_later(job, now + self.timing.first_poll,
+                             f"Espera el resultado del envío {earlier} del mismo grado ese día.",
+                             now)
+            return None
+        if settings.get_value(session, grades.SETTING, job.rbd) == "si":
+            jobs.carry(session, job, grades.synced_siblings(session, job))
         record, hashes = payload.build_record(session, job.rbd, job.day,
                                               [c.course for c in job.courses])
         if record is None:
