@@ -38,6 +38,7 @@ else:
         menu.Page("pages/sincronizacion.py", title="Sincronización",
                   icon=":material/cloud_upload:"),
         menu.Page("pages/estado.py", title="Estado", icon=":material/monitoring:"),
+        menu.Page("pages/declaracion.py", title="Declaración", icon=":material/task_alt:"),
         *([menu.Page("pages/sostenedor.py", title="Establecimientos", icon=":material/domain:")]
           if len(user.rbds) > 1 else []),  # several schools side by side
         menu.Page("pages/auditoria.py", title="Auditoría", icon=":material/history:",

@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "reconcile.cli.autopilot",
     "reconcile.cli.mail",
     "reconcile.cli.worklist",
+    "reconcile.cli.declaration",
 ]
 
 log = logging.getLogger("reconcile")
