@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "reconcile.cli.autopilot",
     "reconcile.cli.mail",
     "reconcile.cli.worklist",
+    "reconcile.cli.backup",
     "reconcile.cli.declaration",
 ]
 
@@ -173,6 +174,11 @@ def _run(argv: list[str] | None) -> int:
         print("Interrumpido.", file=sys.stderr)
         return 130
     except Exception as error:  # noqa: BLE001 - the user gets one line, the log the type
+        from reconcile.db.outage import UNREACHABLE_ES, is_unreachable
+
+        if is_unreachable(error):  # what the command wrote is rolled back with its transaction
+            print(UNREACHABLE_ES, file=sys.stderr)
+            return 2
         if os.environ.get("RECONCILE_DEBUG"):
             raise  # developers: the full traceback
         log.debug("fallo inesperado", exc_info=True)
