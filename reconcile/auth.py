@@ -266,9 +266,7 @@ def authenticate(session: Session, username: str, password: str,
     name = throttle_name(username)
     user = session.scalar(select(User).where(User.username == name))
     matches = _verify(user.password_hash if user is not None and user.active else None, password)
-    session.execute(delete(LoginThrottle).where(  # forget stale failures: the table stays small
-        LoginThrottle.updated_at < now - FORGET_FAILURES_AFTER,
-        or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now)))
+    forget_stale_failures(session, now)  # the table stays small
     throttle = session.get(LoginThrottle, name)
     if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
         minutes = max(1, math.ceil((throttle.locked_until - now).total_seconds() / 60))
@@ -281,6 +279,14 @@ def authenticate(session: Session, username: str, password: str,
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return as_auth_user(user)
+
+
+def forget_stale_failures(session: Session, now: datetime) -> int:
+    """Drop the failure counts older than ``FORGET_FAILURES_AFTER`` whose lock-out, if
+    any, has ended; returns how many (logins do it on the way, the worker daily)."""
+    return session.execute(delete(LoginThrottle).where(
+        LoginThrottle.updated_at < now - FORGET_FAILURES_AFTER,
+        or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now))).rowcount
 
 
 def _verify(password_hash: str | None, password: str) -> bool:

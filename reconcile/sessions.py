@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -84,6 +84,17 @@ def revoke_all(session: Session, username: str, clock: Clock) -> int:
                                     LoginSession.revoked_at.is_(None))
                              .values(revoked_at=clock.now()))
     return result.rowcount
+
+
+def purge_ended(session: Session, now: datetime) -> int:
+    """Delete the sessions that can no longer be used (revoked, expired, idle or open too
+    long, by ``resolve``'s rules and today's settings); returns how many."""
+    idle = timedelta(minutes=settings.get_int(session, "auth.session_idle_minutes"))
+    longest = timedelta(hours=settings.get_int(session, "auth.session_max_hours"))
+    return session.execute(delete(LoginSession).where(or_(
+        LoginSession.revoked_at.is_not(None), LoginSession.expires_at <= now,
+        LoginSession.created_at <= now - longest,
+        LoginSession.last_seen_at <= now - idle))).rowcount
 
 
 def _find(session: Session, cookie: str | None) -> LoginSession | None:
