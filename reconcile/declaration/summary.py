@@ -246,10 +246,11 @@ def parse_month(text: str, now: datetime) -> Month:
     >>> now = as_santiago(datetime(2026, 11, 16, 10))
     >>> str(parse_month("2026-10", now))
     '2026-10'
-    >>> parse_month("2026-12", now)
-    Traceback (most recent call last):
-    ...
-    reconcile.errors.UserError: Mes futuro en --month: «2026-12»: diciembre 2026 aún no llega (hoy es 16-11-2026).
+    >>> try:
+    ...     parse_month("2026-12", now)
+    ... except UserError as refused:
+    ...     print(refused.reasons[0])
+    Mes futuro en --month: «2026-12»: diciembre 2026 aún no llega (hoy es 16-11-2026).
     """
     try:
         month = Month.parse(text)
