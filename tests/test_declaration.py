@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import replace
 from datetime import date
 
 import openpyxl
@@ -17,43 +16,14 @@ from reconcile.db import transaction, upgrade
 from reconcile.db.models import Course, CourseDay, Establishment
 from reconcile.declaration import export
 from reconcile.declaration.summary import declaration
-from reconcile.demo import generate_school, write_files
-from reconcile.demo.school import REGULAR, DemoMark, DemoSchool, Manifest
+from reconcile.demo import write_files
 from reconcile.errors import UserError
 from reconcile.imports import import_libro
 from reconcile.sige_calendar import Month
 from reconcile.sync import payload
 from tests.cli_helpers import run_cli
+from tests.declaration_helpers import A, B, DAYS, MARKS, NOV_5, tiny_school
 from tests.sync_helpers import NOW, NOW_ISO, build_school, emulator_for, queue, run_worker
-
-A, B = "110-1-A", "110-1-B"
-DAYS = [date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 4)]
-NOV_5 = date(2026, 11, 5)
-# Each child's marks on 2, 3 and 4 November: P present, A absent; "p" present at the 1st
-# hour only (the 2nd hour decides: absent); "-" no mark (enrolled, missing from the Libro).
-MARKS = {A: ["PPP", "PpP", "AAP"], B: ["PPP", "PPA"]}
-
-
-def tiny_school(marks: dict[str, list[str]] = MARKS, today: date = DAYS[-1]) -> DemoSchool:
-    base = generate_school((2026, 11), today=today)
-    students = []
-    for code, rows in marks.items():
-        students += [s for s in base.students if s.course == code and s.role == REGULAR
-                     and s.withdrawn is None and s.incorporated <= DAYS[0]][:len(rows)]
-    ruts = {s.sige_rut for s in students}
-    made = []
-    for code, rows in marks.items():
-        children = [s for s in students if s.course == code]
-        for child, row in zip(children, rows, strict=True):
-            for day, mark in zip([*DAYS, NOV_5], row):
-                if mark != "-":
-                        made.append(DemoMark(code, child.libro_rut, day, mark in "Pp", mark == "P"))
-    return replace(base, today=today, worked_days=sorted({m.day for m in made}),
-                   courses=[c for c in base.courses if c.code in marks],
-                   students=students,
-                   enrolments=[e for e in base.enrolments if e.rut in ruts],
-                   marks=made, manifest=Manifest(wide_course=B))
-
 
 def as_json(url: str, rbd: int) -> dict:
     with transaction(url) as session:
