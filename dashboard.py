@@ -9,6 +9,7 @@ from reconcile.db import upgrade  # noqa: E402 - after the preload, on purpose
 from ui import context  # noqa: E402
 from ui.login import login_page  # noqa: E402
 from ui.navigation import Menu, login_navigation  # noqa: E402
+from ui.outage import notice_when_unreachable  # noqa: E402
 from ui.spanish import apply as spanish_texts  # noqa: E402
 
 st.set_page_config(page_title="Asistencia SIGE", page_icon="📋", layout="wide")
@@ -21,7 +22,8 @@ def _migrated() -> bool:
     return True
 
 
-_migrated()
+with notice_when_unreachable():  # the database out of reach: a notice, not a traceback
+    _migrated()
 user = context.restore_session()  # the login survives a refresh (F5) until it ends
 if user is None:
     navigation = login_navigation(login_page)  # at any address, even an unknown one
@@ -47,4 +49,5 @@ else:
                   needs="configure"),
         menu.Page("pages/mi_cuenta.py", title="Mi cuenta", icon=":material/account_circle:"),
     ])  # a page opened by its address by a role without its permission: only why not
-navigation.run()
+with notice_when_unreachable():
+    navigation.run()

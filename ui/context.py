@@ -14,6 +14,7 @@ from reconcile import sessions
 from reconcile.auth import AuthUser
 from reconcile.clock import Clock, default_clock
 from reconcile.db import transaction
+from ui.outage import notice_when_unreachable
 
 USER_KEY = "auth_user"
 SCHOOL_KEY = "school_in_view"  # not a widget's key: Streamlit keeps it across pages
@@ -40,7 +41,8 @@ def restore_session() -> AuthUser | None:
     """The user of this browser's live login session, or None. A new connection (a
     refresh) finds the session in the cookie. Checked on every run (dashboard.py, and
     again by require_user for a page run on its own, as in AppTest)."""
-    user = _live_user()
+    with notice_when_unreachable():  # a page run on its own reads the database here first
+        user = _live_user()
     _write_pending_cookie()
     return user
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE = PROJECT_ROOT / "data" / "reconcile.db"
+CONNECT_TIMEOUT = 5  # seconds a PostgreSQL connect may take
 
 
 def database_url() -> str:
@@ -38,7 +39,10 @@ def _engine_for(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # a dead pooled connection is replaced (pre-ping); a server out of reach fails a
+    # connect within seconds instead of hanging (a connect_timeout in the URL wins)
+    timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT}
+    return create_engine(url, pool_pre_ping=True, connect_args=timeout)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001

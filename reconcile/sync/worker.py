@@ -51,6 +51,7 @@ from reconcile.autopilot import run as autopilot_run
 from reconcile.clock import Clock
 from reconcile.db import transaction
 from reconcile.db.models import ERROR, SIN_REGISTRO, SINCRONIZADO, ConvenioRejection, SyncJob
+from reconcile.db.outage import Outage
 from reconcile.es_cl import fecha
 from reconcile.school import calendar_for
 from reconcile.sige_calendar import SigeCalendar
@@ -139,6 +140,8 @@ class Worker:
         self.finished = 0  # jobs this worker took to a final state
         self._calendars: dict[int, tuple[SigeCalendar, float]] = {}
         self._next_tick = 0.0  # time.monotonic() of the schools' clock's next turn
+        self.outage = Outage(log)  # the database out of reach: wait it out, say so once
+        self._orphans: set[int] = set()  # held jobs whose outcome an outage kept from storing
 
     # --- the loop ------------------------------------------------------------------
 
@@ -150,6 +153,8 @@ class Worker:
         pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="sige")
         try:
             while not self.stop.is_set():
+                if not self._database_back():
+                    continue
                 self._school_clock()
                 free = self.concurrency - len(in_hand)
                 claimed = self._claim(free) if free else []
@@ -177,25 +182,36 @@ class Worker:
             with transaction(self.url) as session:
                 return jobs.claim_due(session, self.name, free, self.clock.now(),
                                       self.timing.lease)
-        except Exception:  # noqa: BLE001 - a database hiccup: try again next turn
-            log.warning("no se pudieron tomar envíos de la cola", exc_info=True)
+        except Exception as error:  # noqa: BLE001 - a database hiccup: try again next turn
+            if not self.outage.hit(error):
+                log.warning("no se pudieron tomar envíos de la cola", exc_info=True)
             return []
 
     def _idle(self) -> bool:
         """Nothing left that this worker could ever do without someone acting
         (only jobs waiting for new convenio credentials remain, if any: a school
         whose stored credentials changed since SIGE refused them is not waiting)."""
-        with transaction(self.url) as session:
-            waiting = set(session.scalars(select(SyncJob.rbd).where(
-                SyncJob.state.in_(jobs.ACTIVE))))
-            return all(_still_refused(session, rbd) for rbd in waiting)
+        try:
+            with transaction(self.url) as session:
+                waiting = set(session.scalars(select(SyncJob.rbd).where(
+                    SyncJob.state.in_(jobs.ACTIVE))))
+                return all(_still_refused(session, rbd) for rbd in waiting)
+        except Exception as error:
+            if not self.outage.hit(error):
+                raise
+            return False  # not known to be idle: ask again once the database is back
 
     def _pause(self) -> float:
         """Seconds until the next job is due or the schools' clock's next turn (at
         most ``idle_wait``)."""
         tick = max(self._next_tick - time.monotonic(), 0.01)
-        with transaction(self.url) as session:
-            due = jobs.next_due(session)
+        try:
+            with transaction(self.url) as session:
+                due = jobs.next_due(session)
+        except Exception as error:
+            if not self.outage.hit(error):
+                raise
+            return self.outage.pause()
         if due is None:
             return min(self.idle_wait, tick)
         return min(self.idle_wait, tick,
@@ -211,12 +227,21 @@ class Worker:
         queued = 0
         try:
             queued = sum(run.queued for run in autopilot_run.run_due(self.clock, self.url))
-        except Exception:  # noqa: BLE001
-            log.warning("no se pudieron revisar los envíos automáticos", exc_info=True)
+        except Exception as error:  # noqa: BLE001
+            if not self.outage.hit(error):
+                log.warning("no se pudieron revisar los envíos automáticos", exc_info=True)
         try:
             close_risk.refresh_due(self.clock, self.url)
-        except Exception:  # noqa: BLE001
-            log.warning("no se pudo revisar el riesgo del cierre", exc_info=True)
+        except Exception as error:  # noqa: BLE001
+            if not self.outage.hit(error):
+                log.warning("no se pudo revisar el riesgo del cierre", exc_info=True)
+        try:  # the daily clean-up of ended login sessions and lock-outs
+            from reconcile.housekeeping import purge_due
+
+            purge_due(self.clock, self.url)
+        except Exception as error:  # noqa: BLE001
+            if not self.outage.hit(error):
+                log.warning("no se pudo hacer la limpieza diaria", exc_info=True)
         wait = CLOCK_SECONDS
         deliver_due = autopilot_run.mail_function("outbox", "deliver_due")
         next_mail = autopilot_run.mail_function("outbox", "next_due")
@@ -230,8 +255,9 @@ class Worker:
             due = [at for at in due if at is not None]
             if due:  # wake for the next run or mail when it comes before the next turn
                 wait = min(wait, max((min(due) - self.clock.now()).total_seconds(), 0.0))
-        except Exception:  # noqa: BLE001
-            log.warning("no se pudo entregar el correo pendiente", exc_info=True)
+        except Exception as error:  # noqa: BLE001
+            if not self.outage.hit(error):
+                log.warning("no se pudo entregar el correo pendiente", exc_info=True)
         self._next_tick = time.monotonic() + max(wait, 0.5)
         return queued
 
@@ -239,13 +265,14 @@ class Worker:
         interval = max(self.timing.lease.total_seconds() / 3, 0.05)
         while not self.stop.wait(interval):
             ids = list(in_hand.values())
-            if not ids:
+            if not ids or self.outage.down:  # the loop asks until the database is back
                 continue
             try:
                 with transaction(self.url) as session:
                     jobs.renew(session, self.name, ids, self.clock.now(), self.timing.lease)
-            except Exception:  # noqa: BLE001 - the next beat tries again
-                log.warning("no se pudo renovar la reserva de los envíos", exc_info=True)
+            except Exception as error:  # noqa: BLE001 - the next beat tries again
+                if not self.outage.hit(error):
+                    log.warning("no se pudo renovar la reserva de los envíos", exc_info=True)
 
     def _stop_cleanly(self, pool: ThreadPoolExecutor, in_hand: dict[Future, int]) -> None:
         """Let in-flight calls finish within the grace period; give back the rest."""
@@ -253,20 +280,61 @@ class Worker:
         if in_hand:
             wait(list(in_hand), timeout=self.grace_seconds)
         left = [job_id for future, job_id in in_hand.items() if not future.done()]
-        if left:
-            with transaction(self.url) as session:
-                jobs.release(session, self.name, left)
+        left += sorted(self._orphans.copy())
+        if left and self._give_back(left, time.monotonic() + self.grace_seconds):
             log.warning("se liberaron %d envíos en curso al detenerse; otro trabajador los "
                         "retomará", len(left))
+        elif left:  # the database stayed out of reach: the leases lapse on their own
+            log.warning("no se pudieron liberar %d envíos en curso al detenerse: la base de "
+                        "datos no responde; otro trabajador los retomará cuando venza su "
+                        "reserva (%g s)", len(left), self.timing.lease.total_seconds())
         pool.shutdown(wait=False, cancel_futures=True)
+
+    def _database_back(self) -> bool:
+        """Whether the loop may go on: the database answers (after an outage, the jobs
+        whose outcome it kept from storing are given back, to be taken again at once).
+        Else waits the outage's next pause and says False."""
+        if not self.outage.down:
+            return True
+        try:
+            back = self.outage.back(self.url)
+        except Exception:  # noqa: BLE001 - not an outage, but not an answer either
+            log.warning("no se pudo consultar la base de datos", exc_info=True)
+            back = False
+        if back and self._orphans:
+            self._give_back(sorted(self._orphans.copy()), time.monotonic())
+        if not back:
+            self.stop.wait(self.outage.pause())
+        return back
+
+    def _give_back(self, job_ids: list[int], deadline: float) -> bool:
+        """Release jobs this worker holds (trying again while the database is out of
+        reach, until ``deadline``); whether it was done."""
+        while True:
+            try:
+                with transaction(self.url) as session:
+                    jobs.release(session, self.name, job_ids)
+                self._orphans.difference_update(job_ids)
+                return True
+            except Exception as error:
+                if not self.outage.hit(error):
+                    raise
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(min(self.outage.pause(), max(deadline - time.monotonic(), 0.0)))
 
     # --- one job -------------------------------------------------------------------
 
     def _work(self, job: jobs.Claimed) -> None:
         try:
             self._step(job)
-        except Exception:  # noqa: BLE001 - the job stays leased; the lease lapses and it is retried
-            log.exception("falló el trabajo del envío %s; se reintentará", job.id)
+        except Exception as error:  # noqa: BLE001 - the job stays leased; retried when it lapses
+            if self.outage.hit(error):  # given back once the database answers again
+                self._orphans.add(job.id)
+                log.warning("envío %s: la base de datos no respondió; se retomará cuando "
+                            "vuelva", job.id)
+            else:
+                log.exception("falló el trabajo del envío %s; se reintentará", job.id)
 
     def _step(self, claimed: jobs.Claimed) -> None:
         if claimed.state == jobs.ESPERANDO_REPORTE:  # the claim read all a poll needs
