@@ -74,7 +74,8 @@ BLOCK_CAUSES_ES = {
 FIX_ES = {
     SIN_ASISTENCIA: "Cargue la asistencia de ese día en «Cargar datos» (o regístrela en el "
                     "Libro Digital y vuelva a cargarla).",
-    NO_ENVIADO: "Envíelo en «Sincronización».",
+    NO_ENVIADO: "Envíelo en «Sincronización»; si no está listo, allí se dice por qué (p. ej. "
+                "un Caso 1 o 2, que se corrige en «Conciliación» o «Pendientes»).",
     MODIFICADO: "Vuelva a enviarlo en «Sincronización».",
     ESPERANDO: "Espere el resultado en «Estado» (se actualiza sola).",
 }
