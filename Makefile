@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8501
 HOST   ?= 127.0.0.1
 
-.PHONY: setup run test bench db demo clean
+.PHONY: setup run test bench db demo clean fuzz
 
 $(STAMP): requirements.txt requirements-test.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Se necesita Python 3.11 o más nuevo")'
@@ -48,6 +48,15 @@ run: demo
 
 test: setup
 	$(PY) -m pytest
+
+# The importers against many more hostile files than `make test` tries (500, always the
+# same): a fresh random seed each run; a failure is kept in .hypothesis/ and replayed first
+# next time. E.g. FUZZ_EXAMPLES=20000 make fuzz
+FUZZ_EXAMPLES ?= 20000
+
+fuzz: setup
+	IMPORT_FUZZ_PROFILE=importers-long FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q \
+		--hypothesis-show-statistics tests/test_import_fuzz.py -k hostile_file_is
 
 # PostgreSQL too, beside SQLite, in the benchmarks that take --database-url, when
 # BENCH_DATABASE_URL is given (by default the test suite's TEST_DATABASE_URL), e.g.

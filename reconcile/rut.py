@@ -250,7 +250,8 @@ def parse(text: str | int | None,
     ('RUT vacío', 'formato no reconocido')
     """
     raw, body, dv, problem = _examine(text)
-    number = None if body is None else int(body)
+    # a body of thousands of digits is no RUT (and int() refuses over 4,300 digits)
+    number = None if body is None or len(body) > 100 else int(body)
     if problem is not None:
         return Rut(raw, number, dv, INVALID, str(problem))
     kind = PROVISIONAL if number >= provisional_min_body else DEFINITIVE

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 MAX_FILE_BYTES = 50 * 1024 * 1024
 # Spreadsheets (.xlsx) with more data rows than this are refused.
 MAX_SHEET_ROWS = 1_000_000
+# ... and so are sheets with a value beyond this column, or with more cells than this
+# in all (a row ends at its last value).
+MAX_SHEET_COLUMNS = 1_024
+MAX_SHEET_CELLS = 30_000_000
 
 _MAX_SHOWN_VALUE = 60
 

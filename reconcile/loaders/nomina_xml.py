@@ -8,6 +8,8 @@ record's row number is the line of its ``<alumno>`` tag.
 """
 from __future__ import annotations
 
+from xml.etree.ElementTree import ParseError
+
 import pandas as pd
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
@@ -26,6 +28,7 @@ _ELEMENT_FIELDS = {
 }
 _ROOT_FIELDS = {"ano": "year", "anio": "year", "agno": "year", "year": "year"}
 _STUDENT = "alumno"
+MAX_DEPTH = 100  # nested elements: SIGE's export has five levels
 
 
 def _local(tag: str) -> str:
@@ -35,7 +38,8 @@ def _local(tag: str) -> str:
 class _Collector:
     """An expat target that keeps one flat record per ``alumno``."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str) -> None:
+        self.name = name
         self.parser: DefusedXMLParser | None = None
         self.stack: list[tuple[str, dict[str, object]]] = []
         self.records: list[dict[str, object]] = []
@@ -64,6 +68,10 @@ class _Collector:
         return fields
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
+        if len(self.stack) >= MAX_DEPTH:  # each student copies its ancestors' fields
+            raise SourceProblem(file_error(self.name, f"el XML anida más de {MAX_DEPTH} "
+                                                      "niveles de elementos; la nómina SIGE "
+                                                      "tiene unos pocos"))
         element = _local(tag)
         self.stack.append((element, self._fields(element, attrs)))
         self._text = []
@@ -94,17 +102,24 @@ class _Collector:
 
 
 def xml_records(data: bytes, name: str) -> tuple[pd.DataFrame, dict[str, str]]:
-    collector = _Collector()
+    collector = _Collector(name)
     parser = DefusedXMLParser(target=collector, forbid_dtd=True)
     collector.parser = parser
     try:
         parser.feed(data)
         parser.close()
+    except SourceProblem:
+        raise
     except DefusedXmlException:
         raise SourceProblem(file_error(name, "el XML declara entidades o DTD, que no se "
                                              "aceptan por seguridad")) from None
-    except Exception as problem:  # noqa: BLE001 - expat's ParseError names line and column
-        raise SourceProblem(file_error(name, f"XML mal formado ({problem})")) from None
+    except ParseError as problem:
+        line, column = problem.position
+        raise SourceProblem(file_error(name, f"XML mal formado en la línea {line}, columna "
+                                             f"{column + 1}")) from None
+    except Exception as problem:  # noqa: BLE001 - the parser on hostile bytes
+        raise SourceProblem(file_error(name, "no se pudo leer como XML "
+                                             f"({type(problem).__name__})")) from None
     if not collector.records:
         raise SourceProblem(file_error(name, "el XML no tiene elementos «alumno»"))
     frame = pd.DataFrame.from_records(collector.records, index=collector.lines).astype(object)

@@ -11,15 +11,22 @@ import codecs
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from reconcile.loaders.errors import MAX_FILE_BYTES, MAX_SHEET_ROWS, RowError, file_error
+from reconcile.loaders.errors import (
+    MAX_FILE_BYTES,
+    MAX_SHEET_CELLS,
+    MAX_SHEET_COLUMNS,
+    MAX_SHEET_ROWS,
+    RowError,
+    file_error,
+)
 from reconcile.loaders.values import is_blank
+from reconcile.loaders.zip_limits import archive_problem
 
 TOP_ROWS = 40  # the header row must be within the first rows of a sheet
 _DELIMITERS = (";", ",", "\t", "|")
@@ -47,6 +54,7 @@ class RawSheet:
         if self._rows is not None:
             rows = self._rows[header_index + 1:]
             width = max((len(r) for r in rows), default=0)
+            rows = [r if len(r) == width else (*r, *(None,) * (width - len(r))) for r in rows]
             frame = pd.DataFrame.from_records(rows, columns=range(width)) if rows else \
                 pd.DataFrame(columns=range(width))
             frame = frame.astype(object)
@@ -125,29 +133,59 @@ def read_sheets(data: bytes, name: str) -> list[RawSheet]:
 def _xlsx_sheets(data: bytes, name: str) -> list[RawSheet]:
     import openpyxl  # uses defusedxml for the workbook's XML when it is installed
 
+    refused = archive_problem(data, name)  # a zip bomb is refused before it is inflated
+    if refused is not None:
+        raise SourceProblem(refused)
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as problem:
+    except Exception as problem:  # noqa: BLE001 - openpyxl on a damaged file raises anything
         raise SourceProblem(file_error(name, "no se pudo abrir como planilla .xlsx "
                                              f"({type(problem).__name__})")) from None
-    sheets = []
     try:
-        for sheet in book.worksheets:
-            declared = sheet.max_row or 0
-            if declared > MAX_SHEET_ROWS + TOP_ROWS:
-                raise SourceProblem(file_error(name, _too_many_rows(sheet.title)))
-            rows = []
-            for row in sheet.iter_rows(values_only=True):
-                rows.append(row)
-                if len(rows) > MAX_SHEET_ROWS + TOP_ROWS:
-                    raise SourceProblem(file_error(name, _too_many_rows(sheet.title)))
-            while rows and all(is_blank(v) for v in rows[-1]):
-                rows.pop()
-            top = [list(r) for r in rows[:TOP_ROWS]]
-            sheets.append(RawSheet(sheet.title, top, _rows=rows))
+        return [_xlsx_sheet(sheet, name) for sheet in book.worksheets]
+    except SourceProblem:
+        raise
+    except Exception as problem:  # noqa: BLE001 - a part damaged inside the zip
+        raise SourceProblem(file_error(name, "la planilla .xlsx está dañada y no se pudo leer "
+                                             f"({type(problem).__name__})")) from None
     finally:
         book.close()
-    return sheets
+
+
+def _xlsx_sheet(sheet, name: str) -> RawSheet:  # noqa: ANN001 - openpyxl's read-only sheet
+    """One sheet's rows, each as long as its last value. The sheet's declared size
+    is not trusted: a declared width would pad every row to it (a few bytes of XML
+    could ask for gigabytes), so rows are read as written, up to their last value,
+    and their width and cells are counted."""
+    declared = sheet.max_row or 0
+    if declared > MAX_SHEET_ROWS + TOP_ROWS:
+        raise SourceProblem(file_error(name, _too_many_rows(sheet.title)))
+    sheet.reset_dimensions()
+    rows, cells = [], 0
+    for row in sheet.iter_rows(values_only=True):
+        if row and row[-1] is None:
+            end = len(row)
+            while end and row[end - 1] is None:
+                end -= 1
+            row = row[:end]
+        if len(row) > MAX_SHEET_COLUMNS:
+            raise SourceProblem(file_error(name, f"la hoja «{sheet.title}» tiene datos más allá "
+                                           f"de la columna {MAX_SHEET_COLUMNS:,}"
+                                           .replace(",", ".") + " (en la fila "
+                                           f"{len(rows) + 1}): la nómina y la asistencia "
+                                           "tienen unas decenas de columnas"))
+        rows.append(row)
+        cells += len(row)
+        if len(rows) > MAX_SHEET_ROWS + TOP_ROWS:
+            raise SourceProblem(file_error(name, _too_many_rows(sheet.title)))
+        if cells > MAX_SHEET_CELLS:
+            raise SourceProblem(file_error(name, f"la hoja «{sheet.title}» tiene más de "
+                                           f"{MAX_SHEET_CELLS:,} celdas".replace(",", ".")
+                                           + ": divídala en archivos más pequeños"))
+    while rows and all(is_blank(v) for v in rows[-1]):
+        rows.pop()
+    top = [list(r) for r in rows[:TOP_ROWS]]
+    return RawSheet(sheet.title, top, _rows=rows)
 
 
 def _too_many_rows(title: str) -> str:
@@ -156,10 +194,13 @@ def _too_many_rows(title: str) -> str:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """Sniff the encoding: UTF-8 with BOM, UTF-8, else Windows-1252 (Latin-1 plus
-    the bullet ``•`` and typographic quotes that Excel writes)."""
+    """Sniff the encoding: UTF-8 with BOM, UTF-16 with BOM (Excel's «Texto Unicode»),
+    UTF-8, else Windows-1252 (Latin-1 plus the bullet ``•`` and typographic quotes
+    that Excel writes)."""
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace"), "utf-16"
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -187,9 +228,25 @@ def _sniff_delimiter(lines: list[str]) -> str:
 def _csv_sheet(data: bytes, name: str) -> RawSheet:
     text, encoding = decode(data)
     head_lines = text[:200_000].splitlines()[:TOP_ROWS]
-    delimiter = _sniff_delimiter(head_lines)
-    top = [list(row) for row in csv.reader(head_lines, delimiter=delimiter)]
+    try:
+        delimiter = _sniff_delimiter(head_lines)
+        top = [list(row) for row in csv.reader(head_lines, delimiter=delimiter)]
+    except csv.Error as problem:  # e.g. a cell over csv's field limit in the first rows
+        raise SourceProblem(file_error(name, _unreadable_csv(str(problem)))) from None
     return RawSheet(None, top, _csv={"text": text, "sep": delimiter, "name": name})
+
+
+def _unreadable_csv(problem: str) -> str:
+    """Python's csv message in Spanish.
+
+    >>> _unreadable_csv('field larger than field limit (131072)')
+    'el archivo CSV no se pudo leer: tiene una celda de más de 131.072 caracteres'
+    """
+    found = re.search(r"field larger than field limit \((\d+)\)", problem)
+    if found is not None:
+        limit = f"{int(found.group(1)):,}".replace(",", ".")
+        return f"el archivo CSV no se pudo leer: tiene una celda de más de {limit} caracteres"
+    return "el archivo CSV no se pudo leer: no tiene el formato de una planilla CSV"
 
 
 def _read_csv_body(spec: dict, header_index: int) -> pd.DataFrame:
