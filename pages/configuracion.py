@@ -1,6 +1,6 @@
 """Configuración (Director): the school's SIGE convenio (write-only) and «Probar
 conexión», SIGE's address, the declaration calendar, sync and matching settings, the
-envío automático, the mail server with its test, and the school's users.
+envío automático, the mail server with its test, the school's users and its name.
 
 Each value is checked by the same validator as ``config set``; a refused value
 changes nothing; every change is authorised and audited by the library.
@@ -10,14 +10,15 @@ import streamlit as st
 from ui import page
 from ui.autopilot_form import autopilot_section
 from ui.mail_form import mail_section
+from ui.school_name_form import school_name_section
 from ui.school_users import users_section
 from ui.settings_forms import calendar_section, connection_test, credentials_form, settings_form
 
 user, rbd = page.start("Configuración", needs="configure")
 
-sige, calendar, sync, autopilot, mail, matching, users = st.tabs(
+sige, calendar, sync, autopilot, mail, matching, users, school = st.tabs(
     ["Convenio SIGE", "Calendario", "Sincronización", "Envío automático", "Correo",
-     "Conciliación", "Usuarios"])
+     "Conciliación", "Usuarios", "Establecimiento"])
 with sige:
     st.subheader("Credenciales del convenio")
     st.caption("Se guardan sin mostrarse: aquí solo se ven sus últimos caracteres. Escriba "
@@ -53,3 +54,6 @@ with matching:
 with users:
     st.subheader("Usuarios del establecimiento")
     users_section(user, rbd)
+with school:
+    st.subheader("Nombre del establecimiento")
+    school_name_section(user, rbd)

@@ -50,6 +50,8 @@ LABELS_ES = {
     "autopilot.enable": "Envío automático activado o cambiado",
     "autopilot.disable": "Envío automático desactivado",
     "autopilot.run": "Envío automático",
+    "school.rename": "Establecimiento renombrado",
+    "housekeeping.purge": "Limpieza diaria de sesiones y bloqueos vencidos",
 }
 RESOLVED_BY_ES = {"nomina": "la nómina SIGE ya tiene el RUT del Libro",
                   "libro": "el Libro Digital ya no usa el RUT corregido"}

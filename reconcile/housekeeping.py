@@ -49,8 +49,8 @@ def purge_due(clock: Clock, url: str | None = None) -> Purge | None:
             return None
         done = Purge(now.date(), sessions.purge_ended(session, now),
                      auth.forget_stale_failures(session, now))
-        record(session, clock, None, PURGE_ACTION, sessions=done.sessions,
-               lockouts=done.lockouts)
+        record(session, clock, None, PURGE_ACTION, sesiones=done.sessions,
+               bloqueos=done.lockouts)
     log.info("limpieza diaria: %d sesiones terminadas y %d bloqueos vencidos eliminados",
              done.sessions, done.lockouts)
     return done

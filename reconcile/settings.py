@@ -8,7 +8,8 @@ Each key has one validator (``Key.check``), used by ``config set`` and by the
 Configuración page alike: a value the rest of the product cannot use (a close
 outside the next month, a working day 25, a timeout of «nan») is refused before
 anything is stored. ``change`` is the page's way in (authorised and audited with
-who made the change); ``admin_change`` the command line's.
+who made the change); ``admin_change_many`` the command line's. Values that depend
+on each other are checked together (``reconcile.settings_together``) by both.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from reconcile import settings_together
 from reconcile.audit import record
 from reconcile.clock import Clock, default_clock
 from reconcile.db.models import Establishment, Setting
@@ -423,6 +425,7 @@ def change_many(session: Session, user: AuthUser, values: Mapping[str, str], rbd
         raise PermissionDenied(denied + problems)
     if problems:
         raise UserError(problems)
+    check_together(session, checked, rbd, clock)
     stored = {}
     for name, value in checked.items():
         school = rbd if key_for(name).for_each_school else None
@@ -432,9 +435,37 @@ def change_many(session: Session, user: AuthUser, values: Mapping[str, str], rbd
 
 def admin_change(session: Session, name: str, value: str, rbd: int | None = None,
                  clock: Clock | None = None) -> str:
-    """The administrator's change (``config set``): the same validators, audited
-    without a user (the command line has none)."""
-    return _write(session, name, value, rbd, clock or default_clock(), None, rbd)
+    """The administrator's change of one value: see ``admin_change_many``."""
+    return admin_change_many(session, {name: value}, rbd, clock)[name]
+
+
+def admin_change_many(session: Session, values: Mapping[str, str], rbd: int | None = None,
+                      clock: Clock | None = None) -> dict[str, str]:
+    """The administrator's change (``config set``), all or none: the same validators and
+    the same checks of values together as the page, audited without a user (the
+    command line has none)."""
+    clock = clock or default_clock()
+    problems, checked = [], {}
+    for name, value in values.items():
+        try:
+            checked[name] = normalise(name, value)
+            _check_scope(session, name, rbd)
+        except UserError as error:
+            problems.extend(error.reasons)
+    if problems:
+        raise UserError(problems)
+    check_together(session, checked, rbd, clock)
+    return {name: _write(session, name, value, rbd, clock, None, rbd)
+            for name, value in checked.items()}
+
+
+def check_together(session: Session, checked: Mapping[str, str], rbd: int | None,
+                   clock: Clock | None = None) -> None:
+    """Refuse (``settings_together.Conflicting``) values that are fine alone but not
+    beside the others in use at ``rbd``'s view (or the installation's)."""
+    names = list(settings_together.KEYS)
+    before = dict(zip(names, get_values(session, names, rbd))) | calendar_values(session, rbd)
+    settings_together.check(before, checked, (clock or default_clock()).now())
 
 
 def _write(session: Session, name: str, value: str, scope: int | None, clock: Clock,

@@ -74,7 +74,7 @@ def test_ended_sessions_and_stale_lockouts_go_live_ones_stay(school, caplog):
         [entry] = session.scalars(select(AuditLog).where(
             AuditLog.action == housekeeping.PURGE_ACTION)).all()
         assert housekeeping.last_purge(session) == NIGHT.date()
-    assert entry.username is None and entry.detail == {"sessions": 2, "lockouts": 1}
+    assert entry.username is None and entry.detail == {"sesiones": 2, "bloqueos": 1}
     logged = caplog.text
     assert "2 sesiones" in logged and "1 bloqueos" in logged
     assert not any(name in logged for name in ("director", "ana.rojas", "intruso"))

@@ -18,6 +18,7 @@ from reconcile.db import session_factory, transaction
 from reconcile.errors import UserError
 from reconcile.es_cl import fecha_hora
 from reconcile.school import calendar_for
+from reconcile.settings_together import Conflicting
 from reconcile.sige.config import CREDENTIAL_KEYS
 from reconcile.sige.probe import KEY_NAMES, probe_connection
 from reconcile.sige_calendar import SigeCalendar
@@ -74,7 +75,8 @@ def save(section: str, user: AuthUser, rbd: int, values: dict[str, str],
             stored = settings.change_many(session, user, values, rbd, context.clock())
             missing = [field_label(n) for n in needed if not settings.get_value(session, n, rbd)]
     except UserError as refused:
-        wrong = refused_fields(values)
+        together = refused.keys if isinstance(refused, Conflicting) else ()
+        wrong = refused_fields(values) or [f"«{field_label(name)}»" for name in together]
         head = (f"No se guardó nada: revise {' y '.join(wrong)}." if wrong else
                 "No se guardó nada:")
         st.error(head + "\n\n" + "\n\n".join(f"- {r}" for r in refused.reasons))

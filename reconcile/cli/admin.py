@@ -1,11 +1,12 @@
-"""Administration commands: init-db, demo, user add|passwd|list, config set|get|list."""
+"""Administration commands: init-db, demo, user add|passwd|list|email, school rename,
+config set|get|list."""
 from __future__ import annotations
 
 import getpass
 import sys
 from pathlib import Path
 
-from reconcile import auth, settings
+from reconcile import auth, school_name, settings
 from reconcile.db import database_url, transaction
 from reconcile.db.engine import describe_url
 from reconcile.errors import UserError
@@ -54,12 +55,24 @@ def register(commands) -> None:  # noqa: ANN001
     email.add_argument("--remove", action="store_true", help="quita el correo del usuario")
     email.set_defaults(handler=user_email)
 
+    school = commands.add_parser("school", help="establecimientos").add_subparsers(
+        dest="school_command", metavar="ACCIÓN")
+    school.required = True
+    rename = school.add_parser("rename", help="cambia el nombre de un establecimiento")
+    rename.add_argument("name", metavar="NOMBRE", help="el nombre nuevo (entre comillas)")
+    rename.add_argument("--rbd", required=True, type=int, help="el establecimiento")
+    rename.add_argument("--user", help="Director(a) del establecimiento (sin él: administrador)")
+    rename.set_defaults(handler=school_rename)
+
     config = commands.add_parser("config", help="configuración").add_subparsers(
         dest="config_command", metavar="ACCIÓN")
     config.required = True
-    set_ = config.add_parser("set", help="fija un valor")
-    set_.add_argument("key")
-    set_.add_argument("value")
+    set_ = config.add_parser("set", help="fija un valor (o varios que van juntos, todos o "
+                             "ninguno: config set mail.smtp_port 465 mail.smtp_security ssl)")
+    set_.add_argument("key", metavar="CLAVE")
+    set_.add_argument("value", metavar="VALOR")
+    set_.add_argument("more", nargs="*", default=[], metavar="CLAVE VALOR",
+                      help="más pares clave valor, revisados junto con el primero")
     set_.add_argument("--rbd", type=int, help="solo para ese establecimiento")
     set_.set_defaults(handler=config_set)
     get = config.add_parser("get", help="muestra un valor")
@@ -137,11 +150,26 @@ def user_email(args) -> int:  # noqa: ANN001
     return 0
 
 
-def config_set(args) -> int:  # noqa: ANN001
+def school_rename(args) -> int:  # noqa: ANN001
     with transaction() as session:
-        stored = settings.admin_change(session, args.key, args.value, args.rbd)
+        user = auth.get_user(session, args.user) if args.user else None
+        name = school_name.rename(session, args.rbd, args.name, user)
+    print(f"RBD {args.rbd}: {name}")
+    return 0
+
+
+def config_set(args) -> int:  # noqa: ANN001
+    if len(args.more) % 2:
+        raise UserError(f"Falta el valor de {args.more[-1]}: indique pares CLAVE VALOR.")
+    pairs = [(args.key, args.value), *zip(args.more[::2], args.more[1::2])]
+    repeated = sorted({key for key, _ in pairs if [k for k, _ in pairs].count(key) > 1})
+    if repeated:
+        raise UserError(f"Clave repetida en el mismo comando: {', '.join(repeated)}.")
+    with transaction() as session:
+        stored = settings.admin_change_many(session, dict(pairs), args.rbd)
     where = f" (RBD {args.rbd})" if args.rbd else ""
-    print(f"{args.key}{where} = {settings.display_value(args.key, stored)}")
+    for key, value in stored.items():
+        print(f"{key}{where} = {settings.display_value(key, value)}")
     return 0
 
 
