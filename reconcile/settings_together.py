@@ -2,7 +2,7 @@
 
 Each value alone may be fine (``settings.Key.check``) and still make no sense beside
 another: a first retry wait longer than the longest one, SSL on the STARTTLS port, a
-mail password without its user, an idle limit longer than a session's whole life, a
+mail user without its password, an idle limit longer than a session's whole life, a
 close rule that would close the month SIGE has open at a moment already past. A rule
 looks at the values as they would be after the change (``after``) and speaks only when
 one of its keys is in the change, so an old odd pair never blocks an unrelated change.
@@ -76,14 +76,14 @@ def _port_fits_security(after: Values) -> Conflict | None:
 
 
 def _user_with_password(after: Values) -> Conflict | None:
+    """A mail user logs in with a password. (A password kept without a user is only
+    noted, by ``notify.config.settings_check``: it is never used.)"""
     user, password = after["mail.smtp_user"], after["mail.smtp_password"]
-    if bool(user) == bool(password):
+    if not user or password:
         return None
-    shown = "(guardada)" if password else None  # the password itself is never shown
-    missing = "mail.smtp_password" if user else "mail.smtp_user"
     return Conflict(("mail.smtp_user", "mail.smtp_password"),
-                    f"{_pair('mail.smtp_user', user)} y {_pair('mail.smtp_password', shown)}: "
-                    f"el servidor pide usuario y contraseña juntos; falta {missing}. {TOGETHER}")
+                    f"{_pair('mail.smtp_user', user)} sin {_pair('mail.smtp_password', None)}: "
+                    f"el servidor de correo pide la contraseña de ese usuario. {TOGETHER}")
 
 
 RULES = [
