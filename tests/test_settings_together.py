@@ -158,6 +158,7 @@ def test_a_bad_rename_changes_nothing(people, clock):
     assert snapshot(people) == before
 
 
+@pytest.mark.slow
 def test_the_command_line_refuses_a_conflict_takes_pairs_and_renames(people):
     """`config set` and `school rename` as subprocesses (their library is the same on
     both backends, tested above)."""
