@@ -215,6 +215,18 @@ def test_damage_inside_the_zip_is_a_damaged_file(school):
         assert refused.reasons[0].startswith("libro.xlsx: "), refused.reasons
 
 
+@pytest.mark.parametrize("form", ["xlsx", "csv"])
+def test_a_monthly_sheet_whose_rows_end_before_the_rut_is_refused(school, form):
+    """Rows end at their last value: a body narrower than its header lost the RUT
+    column (KeyError)."""
+    (title, rows), = hostile.seeds()[2].sheets
+    table = [list(row) for row in rows[:7]] + [[row[0]] for row in rows[7:]]  # only N°
+    data = hostile.xlsx_bytes([(title, table)]) if form == "xlsx" else \
+        hostile.csv_bytes(table, ";", "utf-8", "\n")
+    refused, _ = check_case(school, hostile.Case(hostile.LIBRO, f"libro.{form}", data, "n°"))
+    assert refused.reasons[0] == f"libro.{form}: el archivo no tiene marcas de asistencia."
+
+
 def test_a_csv_cell_over_the_csv_field_limit_is_refused(school):
     data = hostile.seed_bytes("libro_asistencia_larga.csv").replace(
         b";", b";" + b"x" * 200_000 + b";", 1)

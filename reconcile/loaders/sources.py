@@ -50,16 +50,21 @@ class RawSheet:
 
     def body(self, header_index: int) -> pd.DataFrame:
         """Rows below ``header_index`` (0-based), columns by position, index = sheet row
-        number; rows with no value at all are dropped."""
+        number; rows with no value at all are dropped. The body is at least as wide as
+        the header row (rows end at their last value: a header's columns may all be
+        blank below it)."""
+        header_width = len(self.top[header_index]) if header_index < len(self.top) else 0
         if self._rows is not None:
             rows = self._rows[header_index + 1:]
-            width = max((len(r) for r in rows), default=0)
+            width = max(max((len(r) for r in rows), default=0), header_width)
             rows = [r if len(r) == width else (*r, *(None,) * (width - len(r))) for r in rows]
             frame = pd.DataFrame.from_records(rows, columns=range(width)) if rows else \
                 pd.DataFrame(columns=range(width))
             frame = frame.astype(object)
         else:
             frame = _read_csv_body(self._csv, header_index)
+            for position in range(len(frame.columns), header_width if len(frame) else 0):
+                frame[position] = None
         frame.index = pd.RangeIndex(header_index + 2, header_index + 2 + len(frame))
         return _drop_empty(frame)
 
