@@ -48,6 +48,7 @@ from reconcile.db.models import (
 )
 from reconcile.es_cl import cantidad, fecha, fecha_hora
 from reconcile.matching.store import run_check
+from reconcile.notify import digest
 from reconcile.school import calendar_for
 from reconcile.sige_calendar import Month, SigeCalendar
 from reconcile.sync import jobs
@@ -147,11 +148,7 @@ def refresh(session: Session, rbd: int, clock: Clock) -> tuple[Risk, bool]:
     row.checked_at, row.detail = now, risk.as_json()
     turned = risk.level != before and risk.level in (RIESGO, VENCIDO)
     if turned:
-        from reconcile.autopilot.run import mail_function
-
-        queue_alert = mail_function("digest", "queue_alert")
-        if queue_alert is not None:
-            queue_alert(session, rbd, risk.level, lines_es(risk), clock)
+        digest.queue_alert(session, rbd, risk.level, lines_es(risk), clock)
     return risk, turned
 
 

@@ -29,12 +29,14 @@ from reconcile import audit
 from reconcile.auth import AuthUser, as_auth_user, authorize
 from reconcile.autopilot import schedule
 from reconcile.autopilot import setting as autopilot_setting
+from reconcile.autopilot.risk import forecast
 from reconcile.autopilot.summary import HeldDay, RunSummary
 from reconcile.clock import Clock, as_santiago
 from reconcile.db import transaction
 from reconcile.db.models import AutopilotRun, Establishment, User
 from reconcile.errors import UserError
 from reconcile.es_cl import cantidad, fecha, fecha_hora
+from reconcile.notify import digest
 from reconcile.school import calendar_for, course_labels
 from reconcile.sync import jobs, rules
 
@@ -228,13 +230,8 @@ def _queue_digest(session: Session, summary: RunSummary, clock: Clock,
                   known: tuple[date, date, set[tuple[str, date]]] | None) -> None:
     """The school's digest of this run, in the run's transaction (the mail side
     composes and delivers it)."""
-    queue_digest = mail_function("digest", "queue_digest")
-    if queue_digest is None:
-        return
-    from reconcile.autopilot.risk import forecast
-
-    queue_digest(session, summary.rbd, summary, forecast(session, summary.rbd, clock, known),
-                 clock)
+    digest.queue_digest(session, summary.rbd, summary,
+                        forecast(session, summary.rbd, clock, known), clock)
 
 
 def mail_function(module: str, name: str):  # noqa: ANN201

@@ -35,26 +35,11 @@ from reconcile.matching.store import check_range, run_check
 from reconcile.school import calendar_for
 from reconcile.sige.config import CREDENTIAL_KEYS
 from reconcile.sync import grades, jobs
+from reconcile.sync.refusals import Refusal
 
 MIN_OVERRIDE_REASON = 10  # characters: a real sentence, not "ok"
 REQUEST_ACTION = "sync.request"
 OVERRIDE_ACTION = "sync.override"
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """Why something is not queued. ``course`` and ``day`` are None when the
-    reason is about the whole request (the role, the convenio) or a whole date."""
-
-    reason: str
-    course: str | None = None  # ENSE-GRADO-LETRA
-    day: date | None = None
-    cause: str | None = None  # why a course-day is held: caso_1, caso_2, sin_registro
-
-    def line_es(self) -> str:
-        where = " ".join(part for part in (self.course, fecha(self.day) if self.day else None)
-                         if part)
-        return f"{where}: {self.reason}" if where else self.reason
 
 
 @dataclass
