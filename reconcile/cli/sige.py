@@ -42,6 +42,9 @@ def register(commands) -> None:  # noqa: ANN001
                      help="cómo rechaza credenciales inválidas: SOAP Fault o ValorSemilla vacío")
     emu.add_argument("--close", action="append", default=[], metavar="AAAA-MM=FECHA_HORA",
                      help="cierre de la declaración de un mes, p. ej. 2026-11=2026-12-03T17:00")
+    emu.add_argument("--grade-replace", action="store_true",
+                     help="cada envío reemplaza todo el grado ese día: las letras que no trae "
+                          "se borran de lo que SIGE tiene (por defecto, solo las letras que trae)")
     emu.add_argument("--state", default=None,
                      help="archivo SQLite del estado del emulador (data/sige_emulator.db)")
     emu.add_argument("--fresh", action="store_true", help="borra el estado anterior al iniciar")
@@ -118,7 +121,7 @@ def run_emulator(args) -> int:  # noqa: ANN001
         store=EmulatorStore(state), clock=default_clock(), calendar=calendar,
         delay_seconds=args.delay, latency_seconds=args.latency, semilla_ttl=args.semilla_ttl,
         faults=FaultPlan(args.fault_rate, args.seed, slow_seconds=args.slow_seconds),
-        refuse_with=args.refuse_with)
+        refuse_with=args.refuse_with, grade_replace=args.grade_replace)
     try:
         server = EmulatorServer((args.host, args.port), emulator)
     except OSError as error:
@@ -129,7 +132,9 @@ def run_emulator(args) -> int:  # noqa: ANN001
 
     previous = signal.signal(signal.SIGTERM, stop)
     print(f"Emulador SIGE escuchando en {server.url} (RBD {', '.join(map(str, sorted(rbds)))}; "
-          f"{len(enrolment)} alumnos; estado en {state})", flush=True)
+          f"{len(enrolment)} alumnos; estado en {state}"
+          f"{'; cada envío reemplaza su grado del día' if args.grade_replace else ''})",
+          flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

@@ -89,10 +89,13 @@ def add_whole_grades(session: Session, rbd: int, plan: SyncPlan,
 
 
 def synced_siblings(session: Session, job: Any) -> list[int]:
-    """At send time: the course ids of the job's grade-day letters that are
-    ``sincronizado`` and unchanged and that no active job holds; they ride along
-    with the call (the plan only showed them: by now an earlier job of the grade may
-    have synced more)."""
+    """At send time: the course ids of the job's grade-day letters that SIGE holds
+    (accepted before: ``synced_hash`` set) and that no active job holds; they ride
+    along with the call (the plan only showed them: by now an earlier job of the
+    grade may have synced more). Mostly ``sincronizado`` and unchanged; one whose
+    marks changed since the request goes too, with its marks as they are now (left
+    out, a SIGE that replaces the grade-day would erase it while we still believed
+    it held, and it would show synced again once its marks changed back)."""
     from reconcile.db.models import CourseDay, SyncJob, SyncJobCourse
 
     in_job = {c.course_id for c in job.courses}
@@ -102,9 +105,8 @@ def synced_siblings(session: Session, job: Any) -> list[int]:
         select(CourseDay.course_id).join(Course, Course.id == CourseDay.course_id)
         .where(CourseDay.rbd == job.rbd, CourseDay.day == job.day,
                Course.cod_ense == job.cod_ense, Course.cod_grado == job.cod_grado,
-               Course.year == job.day.year, CourseDay.state == SINCRONIZADO,
-               CourseDay.payload_hash == CourseDay.synced_hash,
-               CourseDay.course_id.not_in(held)))
+               Course.year == job.day.year, CourseDay.state != SIN_REGISTRO,
+               CourseDay.synced_hash.is_not(None), CourseDay.course_id.not_in(held)))
     return sorted(course_id for course_id, in rows if course_id not in in_job)
 
 

@@ -6,6 +6,15 @@ it reads the request (``wire``), draws a fault (``faults``), applies SIGE's rule
 and says what to answer. The calendar decides the month from ``clock`` (which
 honours RECONCILE_NOW); delays and semilla lifetimes run on ``timer`` (real
 seconds), so a demo pinned to a date still sees sends finish.
+
+What a processed send does to what SIGE holds is not documented by SIGE, so the
+emulator knows both readings: by default each clean letter of the send replaces
+that letter only (the others of the grade-day stay as they were); with
+``grade_replace`` (CLI ``--grade-replace``) the send replaces the whole grade-day
+(rbd, tipo de enseñanza, grado, date): the letters it carries clean are held, every
+other letter an earlier send left there is erased, also one the send carried that
+failed. A send rejected as a whole (report 2) changes nothing. Either way a send
+processed later never loses to an earlier one.
 """
 from __future__ import annotations
 
@@ -22,7 +31,7 @@ from pathlib import Path
 from reconcile.clock import Clock, default_clock
 from reconcile.sige.emulator import faults as F
 from reconcile.sige.emulator import wire
-from reconcile.sige.emulator.processing import evaluate, processing_delay
+from reconcile.sige.emulator.processing import REJECTED, evaluate, processing_delay
 from reconcile.sige.emulator.store import EmulatorStore
 from reconcile.sige.emulator.truth import Enrolment
 from reconcile.sige_calendar import SigeCalendar
@@ -83,6 +92,7 @@ class Emulator:
         in_process_code: int = 4,
         semilla_invalid_code: int = 6,
         timer: Callable[[], float] = time.time,
+        grade_replace: bool = False,
     ) -> None:
         if refuse_with not in ("fault", "empty"):
             raise ValueError("refuse_with debe ser 'fault' o 'empty'")
@@ -101,6 +111,7 @@ class Emulator:
         self.in_process_code = in_process_code
         self.semilla_invalid_code = semilla_invalid_code
         self.timer = timer
+        self.grade_replace = grade_replace  # a send replaces its whole grade-day (see above)
         self._processing = threading.Lock()
 
     # --- the SOAP entry point --------------------------------------------------------------
@@ -263,7 +274,9 @@ class Emulator:
             for send in due:
                 report = evaluate(self.enrolment, send["rbd"], send["year"], send["cod_ense"],
                                   send["cod_grado"], date.fromisoformat(send["day"]), send["courses"])
-                self.store.finish_send(send, report.code, report.groups, report.clean)
+                self.store.finish_send(send, report.code, report.groups, report.clean,
+                                       replace_grade=self.grade_replace
+                                       and report.code != REJECTED)
             return len(due)
 
     def _reporte(self, request: wire.ReporteRequest, now: float) -> WireReply:
@@ -306,7 +319,9 @@ class Emulator:
         return self.store.calls()
 
     def holdings(self) -> list[dict]:
-        """What SIGE holds per (date, course): the latest accepted send's lists."""
+        """What SIGE holds per (date, course): the lists of the latest accepted send
+        that carried it clean (in grade-replace mode, only while no later send of its
+        grade-day left it out)."""
         self.process_due()
         by_id = {send["id"]: send for send in self.store.sends()}
         held = []

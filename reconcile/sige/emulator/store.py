@@ -2,7 +2,8 @@
 
 It keeps: semillas issued, every call received (with the fault injected, if any),
 every send received with its answer and report, and what SIGE holds for each
-(date, course): the latest send whose course was accepted. Survives restarts.
+(date, course): the latest send whose course was accepted (or, in grade-replace
+mode, whose grade-day it replaced: ``finish_send``). Survives restarts.
 One connection shared by the server's threads, behind a lock: every operation
 is short.
 """
@@ -138,14 +139,24 @@ class EmulatorStore:
     def due_sends(self, now: float) -> list[dict]:
         return self._send_rows("WHERE ticket IS NOT NULL AND processed = 0 AND ready_at <= ?", (now,))
 
-    def finish_send(self, send: dict, report_code: int, groups: list, clean: list[str]) -> None:
+    def finish_send(self, send: dict, report_code: int, groups: list, clean: list[str],
+                    replace_grade: bool = False) -> None:
         """Store the report and, for each clean course, make this send what SIGE holds
-        unless a later send already holds it."""
+        unless a later send already holds it. ``replace_grade``: the send also erases
+        the grade-day's letters it does not carry clean that an earlier send put
+        there (a later send's stay: the latest send wins, as per letter)."""
+        grade_day = (send["rbd"], send["cod_ense"], send["cod_grado"], send["day"])
         with self.transaction() as db:
             db.execute("UPDATE send SET processed = 1, report_code = ?, report_messages = ?, "
                        "clean_courses = ? WHERE id = ?",
                        (report_code, json.dumps(groups, ensure_ascii=False), json.dumps(clean),
                         send["id"]))
+            if replace_grade:
+                marks = ", ".join("?" for _ in clean)
+                db.execute("DELETE FROM holding WHERE rbd = ? AND cod_ense = ? AND cod_grado = ? "
+                           "AND day = ? AND send_id < ?"
+                           + (f" AND letra NOT IN ({marks})" if clean else ""),
+                           (*grade_day, send["id"], *clean))
             for letra in clean:
                 db.execute(
                     "INSERT INTO holding VALUES (?, ?, ?, ?, ?, ?) "
