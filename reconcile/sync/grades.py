@@ -17,7 +17,9 @@ accept before holds the whole grade-day (sending without it could erase it at SI
 until it is fixed or a Director sends it anyway with a written reason.
 
 The plan shows the riders; the worker picks them again at send time
-(``synced_siblings``), so a letter synced meanwhile rides too. Two jobs of one
+(``synced_siblings``): every letter SIGE accepted before rides, also one synced
+meanwhile or one whose marks changed since (with its marks as they are now: left
+out, a SIGE that replaces the grade-day would erase it). Two jobs of one
 grade-day never race: the later waits until the earlier is over
 (``jobs.earlier_in_grade``) and then carries its letters.
 """
@@ -33,6 +35,7 @@ from sqlalchemy.orm import Session
 from reconcile import courses as course_names
 from reconcile.db.models import SIN_REGISTRO, SINCRONIZADO, Course
 from reconcile.es_cl import fecha
+from reconcile.sync.refusals import Refusal
 
 if TYPE_CHECKING:
     from reconcile.sync.rules import SyncPlan
@@ -112,8 +115,6 @@ def synced_siblings(session: Session, job: Any) -> list[int]:
 
 def _hold(plan: SyncPlan, held: dict[Unit, list[str]]) -> None:
     """Take the held grade-days' letters out of the queue, each refused with why."""
-    from reconcile.sync.rules import Refusal
-
     if not held:
         return
     kept = []
