@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8501
 HOST   ?= 127.0.0.1
 
-.PHONY: setup run test bench db demo clean fuzz
+.PHONY: setup run test bench db demo clean fuzz screenshots
 
 $(STAMP): requirements.txt requirements-test.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Se necesita Python 3.11 o más nuevo")'
@@ -69,6 +69,11 @@ bench: setup
 	  if [ -n "$(BENCH_DATABASE_URL)" ] && grep -q -- "--database-url" $$script; then \
 	    extra="--database-url $(BENCH_DATABASE_URL)"; fi; \
 	  $(PY) $$script $$extra || exit 1; done
+
+# The guide's pictures (docs/img/): the demo on a database of its own, sent to a local SIGE
+# emulator, each page opened in Chromium as each role (docs/screenshots.py).
+screenshots: setup
+	$(PY) docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
