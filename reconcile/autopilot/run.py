@@ -232,16 +232,3 @@ def _queue_digest(session: Session, summary: RunSummary, clock: Clock,
     composes and delivers it)."""
     digest.queue_digest(session, summary.rbd, summary,
                         forecast(session, summary.rbd, clock, known), clock)
-
-
-def mail_function(module: str, name: str):  # noqa: ANN201
-    """``reconcile.notify.<module>.<name>``, or None while the mail side does not exist
-    in this installation (imported late: the mail side builds on this package)."""
-    try:
-        found = __import__(f"reconcile.notify.{module}", fromlist=[name])
-    except ModuleNotFoundError as missing:
-        if missing.name not in ("reconcile.notify", f"reconcile.notify.{module}"):
-            raise
-        log.info("sin reconcile.notify.%s: no se pone correo en cola", module)
-        return None
-    return getattr(found, name)

@@ -23,8 +23,9 @@ Log lines name jobs, schools, dates and courses, never RUTs or credentials.
 The worker is also the schools' clock (``_school_clock``, at most every
 ``CLOCK_SECONDS``, sooner when a run or a mail is due before): it makes every due
 envío automático (``reconcile.autopilot.run``), re-forecasts each school's close
-risk (``reconcile.autopilot.risk``: an alert when it turns) and delivers the
-outbox (``reconcile.notify.outbox``). A job SIGE's report leaves in ``error``
+risk (``reconcile.autopilot.risk``: an alert when it turns), delivers the
+outbox (``reconcile.notify.outbox``) and once a day purges ended login sessions
+and lock-outs (``reconcile.housekeeping``). A job SIGE's report leaves in ``error``
 queues a «rechazo» alert, right after its outcome is stored. ``until_idle`` makes
 the runs due at its start and delivers the outbox before it stops.
 """
@@ -45,7 +46,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from reconcile import audit, courses, settings
+from reconcile import audit, courses, housekeeping, settings
 from reconcile.autopilot import risk as close_risk
 from reconcile.autopilot import run as autopilot_run
 from reconcile.clock import Clock
@@ -53,6 +54,7 @@ from reconcile.db import transaction
 from reconcile.db.models import ERROR, SIN_REGISTRO, SINCRONIZADO, ConvenioRejection, SyncJob
 from reconcile.db.outage import Outage
 from reconcile.es_cl import fecha
+from reconcile.notify import digest, outbox
 from reconcile.school import calendar_for
 from reconcile.sige_calendar import SigeCalendar
 from reconcile.sige.causes import CASO_1, CASO_2, CASO_3, FUERA_DE_MES, RECHAZADO, SIN_CONVENIO
@@ -236,22 +238,16 @@ class Worker:
             if not self.outage.hit(error):
                 log.warning("no se pudo revisar el riesgo del cierre", exc_info=True)
         try:  # the daily clean-up of ended login sessions and lock-outs
-            from reconcile.housekeeping import purge_due
-
-            purge_due(self.clock, self.url)
+            housekeeping.purge_due(self.clock, self.url)
         except Exception as error:  # noqa: BLE001
             if not self.outage.hit(error):
                 log.warning("no se pudo hacer la limpieza diaria", exc_info=True)
         wait = CLOCK_SECONDS
-        deliver_due = autopilot_run.mail_function("outbox", "deliver_due")
-        next_mail = autopilot_run.mail_function("outbox", "next_due")
         try:
-            if deliver_due is not None:
-                deliver_due(self.clock, worker=self.name, url=self.url)
+            outbox.deliver_due(self.clock, worker=self.name, url=self.url)
             due = [autopilot_run.next_due(self.clock, self.url)]
-            if next_mail is not None:
-                with transaction(self.url) as session:
-                    due.append(next_mail(session))
+            with transaction(self.url) as session:
+                due.append(outbox.next_due(session))
             due = [at for at in due if at is not None]
             if due:  # wake for the next run or mail when it comes before the next turn
                 wait = min(wait, max((min(due) - self.clock.now()).total_seconds(), 0.0))
@@ -472,12 +468,9 @@ class Worker:
         """A «rechazo» alert for the school, once the outcome is stored (the mail side
         coalesces alerts: at most one per school per hour). Lost only if the worker
         dies between the two transactions; the digest lists the errors anyway."""
-        queue_alert = autopilot_run.mail_function("digest", "queue_alert")
-        if queue_alert is None:
-            return
         try:
             with transaction(self.url) as session:
-                queue_alert(session, rbd, "rechazo", lines, self.clock)
+                digest.queue_alert(session, rbd, "rechazo", lines, self.clock)
         except Exception:  # noqa: BLE001 - the outcome is stored; only the alert is lost
             log.warning("no se pudo poner en cola el aviso de rechazo de RBD %s", rbd,
                         exc_info=True)
