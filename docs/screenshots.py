@@ -20,11 +20,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+import requests
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # run as a script (make screenshots): the project's packages
 
 from reconcile.demo_setup import DEMO_CREDENTIALS, EMULATOR_NOMINA, SECOND_SCHOOL  # noqa: E402
-import pytest  # noqa: E402
 from tests.browser import (  # noqa: E402
     browser_page,
     chromium_path,
@@ -53,34 +55,60 @@ class Shot:
     then: Callable | None = None  # an action on the page before the picture: (page, files)
 
 
-def cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "reconcile", *args], cwd=env["HOME_FOLDER"],
-                          env=env, capture_output=True, text=True, timeout=600)
-    if done.returncode:
-        raise SystemExit(f"python -m reconcile {' '.join(args)}: {done.stderr}")
-    return done.stdout
+@dataclass(frozen=True)
+class Demo:
+    """The demo's own folder, and `python -m reconcile` run there as `make run` runs it. The
+    commands run inside the folder, so the mails' folder reads «data/correo» as in `make run`
+    and no path of this machine shows in a picture."""
+
+    folder: Path
+    env: dict[str, str]
+
+    @classmethod
+    def inside(cls, folder: Path) -> Demo:
+        return cls(folder, {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'demo.db'}",
+                            "RECONCILE_NOW": NOW, "RECONCILE_MAIL_DIR": "data/correo",
+                            "PYTHONPATH": str(ROOT)})
+
+    def cli(self, *args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "reconcile", *args], cwd=self.folder,
+                              env=self.env, capture_output=True, text=True, timeout=600)
+        if done.returncode:
+            raise SystemExit(f"python -m reconcile {' '.join(args)}: {done.stderr}")
+        return done.stdout
+
+    def start(self, stack: ExitStack, *args: str) -> subprocess.Popen:
+        """`python -m reconcile ARGS` beside the panel (its output in ARGS[0].log), stopped
+        when the stack closes."""
+        with (self.folder / f"{args[0]}.log").open("w") as log:
+            process = subprocess.Popen([sys.executable, "-m", "reconcile", *args],
+                                       cwd=self.folder, env=self.env, stdout=log,
+                                       stderr=subprocess.STDOUT)
+        stack.callback(process.wait, 15)
+        stack.callback(process.terminate)
+        return process
+
+    def wait_until_answered(self, minutes: float = 10) -> None:
+        """Until SIGE has answered every course-day sent (none left «en proceso»)."""
+        deadline = time.monotonic() + minutes * 60
+        while time.monotonic() < deadline:
+            report = json.loads(self.cli("status", "--json", "--rbd", str(MAIN_RBD)))
+            states = [day["state"] for day in report["course_days"]]
+            if "sincronizado" in states and "en_proceso" not in states:
+                return
+            time.sleep(3)
+        raise SystemExit("El SIGE de prueba no respondió todos los envíos a tiempo.")
 
 
-def start(stack: ExitStack, env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
-    """`python -m reconcile ARGS` beside the panel, stopped when the stack closes."""
-    process = subprocess.Popen([sys.executable, "-m", "reconcile", *args],
-                               cwd=env["HOME_FOLDER"], env=env, stdout=log.open("w"),
-                               stderr=subprocess.STDOUT)
-    stack.callback(process.wait, 15)
-    stack.callback(process.terminate)
-    return process
-
-
-def wait_until_answered(env: dict[str, str], minutes: float = 10) -> None:
-    """Until SIGE has answered every course-day sent (none left «en proceso»)."""
-    deadline = time.monotonic() + minutes * 60
+def wait_for_sige(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        report = json.loads(cli(env, "status", "--json", "--rbd", str(MAIN_RBD)))
-        states = [day["state"] for day in report["course_days"]]
-        if "sincronizado" in states and "en_proceso" not in states:
-            return
-        time.sleep(3)
-    raise SystemExit("SIGE de prueba no respondió todos los envíos a tiempo")
+        try:
+            if requests.get(f"{url}/_emulator/sends", timeout=1).ok:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    raise SystemExit(f"El SIGE de prueba no respondió en {seconds:.0f} s.")
 
 
 def go_to(page, title: str) -> None:  # noqa: ANN001
@@ -117,11 +145,26 @@ def check_libro(page, files: Path) -> None:  # noqa: ANN001
     settled(page)
 
 
+def choose(page, label: str, option: str, tries: int = 3) -> None:  # noqa: ANN001
+    """Pick ``option`` in a selectbox; a click while the page still draws may not open it."""
+    for _ in range(tries):
+        page.get_by_label(label).click()
+        page.keyboard.type(option)
+        found = page.get_by_role("option", name=option, exact=True)
+        try:
+            found.wait_for(timeout=5000)
+        except Exception:  # noqa: BLE001 - not open yet: close whatever opened and again
+            page.keyboard.press("Escape")
+            continue
+        found.click()
+        settled(page)
+        return
+    raise SystemExit(f"No se pudo elegir «{option}» en «{label}».")
+
+
 def course_with_both_cases(page, files: Path) -> None:  # noqa: ANN001, ARG001
     """«Qué corregir» on a course where a child is missing (Caso 1) and a RUT unknown (Caso 2)."""
-    page.get_by_label("Curso con problemas").click()
-    page.get_by_role("option", name="2° Básico C", exact=True).click()
-    settled(page)
+    choose(page, "Curso con problemas", "2° Básico C")
     page.get_by_role("heading", name="Qué corregir").scroll_into_view_if_needed()
     page.mouse.wheel(0, -20)
 
@@ -197,36 +240,30 @@ def main() -> None:
     except pytest.skip.Exception as missing:
         raise SystemExit(f"Falta el navegador: {missing}") from None
     with tempfile.TemporaryDirectory(prefix="capturas-") as folder, ExitStack() as stack:
-        tmp = Path(folder)
-        sige_port = free_port()
-        # the commands run in the temporary folder, so the mails' folder reads as in
-        # `make run` (data/correo) and no path of this machine shows in a picture
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'demo.db'}",
-               "RECONCILE_NOW": NOW, "RECONCILE_MAIL_DIR": "data/correo",
-               "PYTHONPATH": str(ROOT), "HOME_FOLDER": str(tmp)}
-        cli(env, "init-db")
-        built = cli(env, "demo", "--folder", str(tmp / "demo"), "--sige-url",
-                    f"http://127.0.0.1:{sige_port}")
+        demo = Demo.inside(Path(folder))
+        sige = f"http://127.0.0.1:{free_port()}"
+        demo.cli("init-db")
+        built = demo.cli("demo", "--folder", str(demo.folder / "demo"), "--sige-url", sige)
         users = dict(re.findall(r"^\s+(\w+)\s.*contraseña: (\S+)$", built, re.MULTILINE))
         for key, value in FAST_WORKER.items():
-            cli(env, "config", "set", key, value)
+            demo.cli("config", "set", key, value)
         credentials = ":".join(DEMO_CREDENTIALS[key] for key in
                                ("sige.cliente_id", "sige.convenio_id", "sige.convenio_token"))
-        start(stack, env, tmp / "emulator.log", "emulator", "--port", str(sige_port),
-              "--nomina", str(tmp / "demo" / EMULATOR_NOMINA), "--credentials", credentials,
-              "--delay", "1", "--state", str(tmp / "sige.db"), "--fresh")
-        start(stack, env, tmp / "worker.log", "worker")
-        time.sleep(2)  # the emulator listening before the first send
+        demo.start(stack, "emulator", "--port", sige.rsplit(":", 1)[1], "--nomina",
+                   str(demo.folder / "demo" / EMULATOR_NOMINA), "--credentials", credentials,
+                   "--delay", "1", "--state", str(demo.folder / "sige.db"), "--fresh")
+        wait_for_sige(sige)
+        demo.start(stack, "worker")
         # the envío automático's run of the day sends the ready days (its digest lands in
         # Inicio's «Avisos»); the days it holds are what Pendientes and Conciliación show
-        cli(env, "autopilot", "run", "--rbd", str(MAIN_RBD), "--user", "director")
+        demo.cli("autopilot", "run", "--rbd", str(MAIN_RBD), "--user", "director")
         # the Director sends two not-ready days anyway: SIGE answers Caso 1 and Caso 2,
         # the errors Estado explains
-        cli(env, "sync", "--from", "2026-11-02", "--to", "2026-11-03", "--user", "director",
-            "--override-reason", "Prueba: ver qué responde SIGE")
-        wait_until_answered(env)
+        demo.cli("sync", "--from", "2026-11-02", "--to", "2026-11-03", "--user", "director",
+                 "--override-reason", "Prueba: ver qué responde SIGE")
+        demo.wait_until_answered()
         print(f"Demostración enviada ({SECOND_SCHOOL.name} queda sin enviar)")
-        pictures(stack.enter_context(dashboard(env)), users, tmp / "demo")
+        pictures(stack.enter_context(dashboard(demo.env)), users, demo.folder / "demo")
 
 
 if __name__ == "__main__":
