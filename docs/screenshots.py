@@ -215,7 +215,8 @@ def pictures(address: str, users: dict[str, str], files: Path) -> None:
         page.set_default_timeout(90_000)
         page.goto(address)
         page.get_by_label("Contraseña").wait_for()
-        page.screenshot(path=str(OUT / "login.png"))
+        page.screenshot(path=str(OUT / "login.png"), clip={"x": 0, "y": 0, "width": WIDTH,
+                                                           "height": 400})
         for user in dict.fromkeys(shot.user for shot in SHOTS):
             log_in(page, user, users[user])
             page.get_by_role("button", name="Cerrar sesión").wait_for()
