@@ -1,0 +1,52 @@
+"""The README stays a front door and the guide follows the product: every command of the
+command line in the README's table, every page of the menu in the guide, every picture they
+show on disk (docs/img/, made by `make screenshots`)."""
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from reconcile.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+GUIDE = ROOT / "docs" / "guia.md"
+
+
+def commands() -> list[str]:
+    parser = build_parser()
+    choices = next(action.choices for action in parser._actions  # noqa: SLF001
+                   if isinstance(action, argparse._SubParsersAction))  # noqa: SLF001
+    return sorted(choices)
+
+
+def menu_titles() -> list[str]:
+    """The pages of dashboard.py's menu, by their titles."""
+    return re.findall(r'menu\.Page\("pages/\w+\.py", title="([^"]+)"',
+                      (ROOT / "dashboard.py").read_text(encoding="utf-8"))
+
+
+def test_the_readme_is_short_and_names_every_command():
+    text = README.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 150
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    named = {re.match(r"\| `([\w-]+)", row).group(1) for row in rows}
+    assert set(commands()) <= named, f"sin fila en el README: {set(commands()) - named}"
+
+
+def test_the_guide_has_a_section_and_a_picture_for_every_page_of_the_menu():
+    text = GUIDE.read_text(encoding="utf-8")
+    sections = re.split(r"^## ", text, flags=re.MULTILINE)
+    by_title = {section.splitlines()[0].strip(): section for section in sections[1:]}
+    assert len(menu_titles()) >= 11
+    for title in menu_titles():
+        assert title in by_title, f"la guía no tiene «## {title}»"
+        assert "](img/" in by_title[title], f"«{title}» no tiene imagen en la guía"
+    assert text.split("\n\n")[1].startswith("!["), "la guía abre con una imagen"
+
+
+def test_every_picture_shown_exists():
+    for page in (README, GUIDE):
+        for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", page.read_text(encoding="utf-8")):
+            assert (page.parent / target).is_file(), f"{page.name}: falta {target}"
