@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import struct
 import zipfile
 import zlib
@@ -173,7 +174,27 @@ def xlsx_bytes(sheets: list[tuple[str, list[list]]]) -> bytes:
             sheet.append([_writable(v) for v in row])
     out = io.BytesIO()
     book.save(out)
+    return _without_clock(out.getvalue())
+
+
+def zip_parts(parts: list[tuple[str, bytes]], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A zip of ``(name, content)`` parts, the same bytes every time (hypothesis
+    replays a case by drawing again from them: no clock in them)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", method) as book:
+        for name, content in parts:
+            book.writestr(zipfile.ZipInfo(name, date_time=(2026, 11, 1, 0, 0, 0)), content,
+                          compress_type=method)
     return out.getvalue()
+
+
+def _without_clock(data: bytes) -> bytes:
+    """An .xlsx openpyxl wrote, its creation and save times fixed."""
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        parts = [(info.filename, book.read(info)) for info in book.infolist()]
+    return zip_parts([(name, re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"2026-11-01T00:00:00Z",
+                                    content) if name == "docProps/core.xml" else content)
+                      for name, content in parts])
 
 
 def _writable(value: object) -> object:
@@ -262,22 +283,14 @@ def damaged_part(draw, data: bytes) -> bytes:
         parts[index] = (name, b"")
     elif kind == "entity":  # a billion-laughs prologue inside the workbook
         parts[index] = (name, LAUGHS_PROLOGUE + content.split(b"?>", 1)[-1])
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for part_name, part in parts:
-            target.writestr(part_name, part)
-    return out.getvalue()
+    return zip_parts(parts)
 
 
 def damaged_part_fixed(data: bytes, part: str, change) -> bytes:  # noqa: ANN001
     """The .xlsx with ``change(content)`` applied to one part (CRCs recomputed)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            content = source.read(info)
-            target.writestr(info.filename, change(content) if info.filename == part else content)
-    return out.getvalue()
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        return zip_parts([(info.filename, change(source.read(info)) if info.filename == part
+                           else source.read(info)) for info in source.infolist()])
 
 
 @st.composite
@@ -485,14 +498,10 @@ def _shared_strings(chunk: bytes, copies: int) -> bytes:
 
 
 def many_entries(count: int) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(seed_bytes_io("nomina_sige.xlsx")) as good, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as book:
-        for info in good.infolist():
-            book.writestr(info, good.read(info))
-        for i in range(count):
-            book.writestr(f"xl/media/relleno{i}.bin", b"")
-    return out.getvalue()
+    with zipfile.ZipFile(seed_bytes_io("nomina_sige.xlsx")) as good:
+        parts = [(info.filename, good.read(info)) for info in good.infolist()]
+    return zip_parts(parts + [(f"xl/media/relleno{i}.bin", b"") for i in range(count)],
+                     zipfile.ZIP_STORED)
 
 
 def seed_bytes_io(name: str) -> io.BytesIO:
@@ -513,11 +522,7 @@ def wide_sheet(rows: int, declared: str | None = "A1:XFD{rows}", at_last_column:
                      for n in range(10, 10 + rows))
     extra = extra.replace(b'r="XFDA', b'r="XFD')
     parts["xl/worksheets/sheet2.xml"] = sheet.replace(b"</sheetData>", extra + b"</sheetData>")
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as book:
-        for name, content in parts.items():
-            book.writestr(name, content)
-    return out.getvalue()
+    return zip_parts(list(parts.items()))
 
 
 @st.composite

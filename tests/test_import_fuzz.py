@@ -124,6 +124,7 @@ def check_case(school: School, case: hostile.Case, max_peak: int = MAX_PEAK_BYTE
     return refused, peak
 
 
+@pytest.mark.slow  # ~40 s for the 500 cases of make test
 @settings(PROFILE)
 @given(case=hostile.cases())
 @example(case=hostile.Case(hostile.NOMINA, "nomina.xml", hostile.billion_laughs(), "laughs"))

@@ -144,13 +144,16 @@ def parse_int(value: object, low: int, high: int, what: str) -> Parsed:
     ((110, None), (2, None))
     >>> parse_int("1b", 1, 99, "el grado")
     (None, 'valor no válido para el grado (se espera un número entero)')
+    >>> parse_int("9" * 5000, 1990, 2100, "el año")
+    (None, 'valor fuera de rango para el año (1990 a 2100)')
     """
     text = cell_text(value)
     if not text:
         return None, f"falta {what}"
     if not re.fullmatch(r"\d+", text):
         return None, f"valor no válido para {what} (se espera un número entero)"
-    number = int(text)
+    # int() refuses over 4,300 digits; that many digits are out of any range here
+    number = int(text) if len(text.lstrip("0")) <= len(str(high)) else high + 1
     if not low <= number <= high:
         return None, f"valor fuera de rango para {what} ({low} a {high})"
     return number, None
