@@ -7,7 +7,7 @@ import streamlit as st
 from reconcile.db import session_factory
 from reconcile.declaration import export
 from reconcile.declaration.summary import blocking_by_course, declaration
-from reconcile.es_cl import cantidad, numero
+from reconcile.es_cl import cantidad, decimal, numero
 from ui import context, page
 from ui import declaration_view as view
 
@@ -54,10 +54,10 @@ a, b, c, d = st.columns(4)
 a.metric("Cursos listos", f"{numero(ready_courses)} de {numero(len(school.courses))}")
 b.metric("Días trabajados", numero(len(school.worked_days)),
          help="Días del mes con asistencia en el Libro Digital para algún curso.")
-c.metric("Asistencia media SIGE", view.NUMBER % school.sige.average
+c.metric("Asistencia media SIGE", decimal(school.sige.average)
          if school.sige.average is not None else "—",
          help="Suma de los presentes que SIGE aceptó, dividida por los días trabajados.")
-d.metric("Asistencia media Libro", view.NUMBER % school.libro.average
+d.metric("Asistencia media Libro", decimal(school.libro.average)
          if school.libro.average is not None else "—")
 
 if school.blocking:

@@ -42,6 +42,16 @@ def numero(value: int) -> str:
     return f"{value:,}".replace(",", ".")
 
 
+def decimal(value: float, places: int = 2) -> str:
+    """A decimal number as written in Chile: dot for thousands, comma for decimals.
+
+    >>> decimal(1055), decimal(599.2), decimal(0.125, 1)
+    ('1.055,00', '599,20', '0,1')
+    """
+    whole, _, fraction = f"{value:,.{places}f}".partition(".")
+    return whole.replace(",", ".") + ("," + fraction if fraction else "")
+
+
 def duracion(delta: timedelta) -> str:
     """A span as people say it: days and hours, or hours and minutes (no "y 0 minutos").
 
