@@ -91,8 +91,10 @@ def open_from_menu(page, title: str) -> None:  # noqa: ANN001
     """As a person does: a click in the menu (no reload, so the run stays short)."""
     page.locator("[data-testid=stSidebarNav]").get_by_role("link", name=title,
                                                            exact=True).click()
-    page.get_by_role("heading", name=title, exact=True).wait_for()
+    heading = page.get_by_role("heading", name=title, exact=True)
+    heading.first.wait_for()  # the page before may still be fading out: two for a moment
     drawn(page)
+    assert heading.count() == 1, f"«{title}» drawn twice"
 
 
 @pytest.fixture(scope="module")

@@ -273,7 +273,7 @@ def test_the_monthly_routine_in_the_browser(tmp_path):
 
         # 7. the Director moves November's close; Inicio follows
         log_in(page, "director", users["director"])
-        page.get_by_text("03-12-2026 17:00").wait_for()  # the default: 3rd working day
+        page.get_by_text("03-12-2026 17:00", exact=True).wait_for()  # the default: 3rd working day
         go_to(page, "Configuración")
         page.get_by_role("tab", name="Calendario").click()
         calendar = page.get_by_role("tabpanel", name="Calendario")
@@ -289,5 +289,5 @@ def test_the_monthly_routine_in_the_browser(tmp_path):
         shot(page, "configuracion_cierre")
         go_to(page, "Inicio")
         page.get_by_text("10-12-2026 17:00").wait_for()
-        assert page.get_by_text("03-12-2026 17:00").count() == 0
+        assert page.get_by_text("03-12-2026 17:00", exact=True).count() == 0
         shot(page, "inicio_nuevo_cierre")
