@@ -40,7 +40,7 @@ from reconcile.declaration.summary import declaration  # noqa: E402
 from reconcile.demo import generate_school, write_files  # noqa: E402
 from reconcile.imports import import_libro, import_sige  # noqa: E402
 from reconcile.sige_calendar import Month  # noqa: E402
-from reconcile.sync import payload  # noqa: E402
+from reconcile import payload  # noqa: E402
 from reconcile.sync.status import month_status  # noqa: E402
 
 NOW = datetime(2026, 11, 27, 10, 0)  # November 2026 is SIGE's month; 20 worked days so far

@@ -7,7 +7,8 @@ SIGE when SIGE still holds the IPE (``reconcile.pair_advice`` says which).
 Approving and undoing are audited; nothing is ever deleted (an undo revokes).
 A correction that a later nómina or Libro makes unnecessary closes itself
 (``close_unneeded``). The active corrections are exportable (CSV, XLSX) as the
-list to fix at the source.
+list to fix at the source; reading which are active is ``reconcile.payload``'s
+(``active_corrections``), beside the payload they change.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reconcile import audit, settings, spreadsheets
+from reconcile import audit, payload, settings, spreadsheets
 from reconcile import rut as rutlib
 from reconcile.auth import AuthUser, authorize
 from reconcile.clock import Clock, FixedClock, as_santiago, default_clock
@@ -59,15 +60,6 @@ def neutralise(value: object) -> str:
     """
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-def active_corrections(session: Session, rbd: int) -> dict[str, str]:
-    """Libro RUT -> SIGE RUT for every correction of the school neither undone nor
-    closed by a later load."""
-    rows = session.execute(select(RutCorrection.from_rut, RutCorrection.to_rut).where(
-        RutCorrection.rbd == rbd, RutCorrection.revoked_at.is_(None),
-        RutCorrection.resolved_at.is_(None)))
-    return dict(rows.all())
 
 
 def apply(ruts: Iterable[str], corrections: Mapping[str, str]) -> list[str]:
@@ -134,7 +126,7 @@ def approve(session: Session, user: AuthUser, rbd: int, libro_rut: str, sige_rut
     if not _student_exists(session, rbd, target, in_sige=True):
         problems.append(f"El RUT {_shown(target)} no está en la nómina SIGE del establecimiento "
                         f"RBD {rbd}.")
-    active = active_corrections(session, rbd)
+    active = payload.active_corrections(session, rbd)
     if libro in active:
         problems.append(f"El RUT {_shown(libro)} ya tiene una corrección vigente (hacia "
                         f"{_shown(active[libro])}): deshágala antes de aprobar otra.")
@@ -192,8 +184,6 @@ def _rehash_at(session: Session, rbd: int, libro_rut: str, now: datetime) -> Non
     """The payload of every course-day where the Libro marks ``libro_rut`` changes
     with a correction: re-hash them, so a synced day goes back to por_sincronizar
     (and one whose payload is the same stays synced)."""
-    from reconcile.sync import payload  # payload reads the corrections: import late
-
     session.flush()
     payload.refresh_course_days(session, rbd, payload.course_days_of_student(
         session, rbd, libro_rut), now)

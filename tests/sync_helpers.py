@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from reconcile import auth, settings
+from reconcile import auth, payload, settings
 from reconcile.clock import FixedClock, RunningClock
 from reconcile.db import transaction
 from reconcile.db.models import Course, CourseDay, SyncJob
@@ -34,7 +34,7 @@ from reconcile.sige.emulator import (
     load_nomina,
     serve_in_thread,
 )
-from reconcile.sync import payload, rules
+from reconcile.sync import rules
 from reconcile.sync.worker import Worker
 from tests.cli_helpers import ROOT
 

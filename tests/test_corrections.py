@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from reconcile import corrections
+from reconcile import corrections, payload
 from reconcile.auth import ASISTENCIA, DIRECTOR, PROFESOR, AuthUser
 from reconcile.db import transaction
 from reconcile.db.models import AuditLog, RutCorrection, Student
@@ -34,7 +34,7 @@ def test_approve_stores_audits_and_applies(db_url, clock):
         correction = approve(session, clock, libro="100.234.567-2")
         assert (correction.from_rut, correction.to_rut) == (IPE, JOSE)
         assert correction.approved_by == "directora" and correction.approved_at == clock.now()
-        assert corrections.active_corrections(session, RBD) == {IPE: JOSE}
+        assert payload.active_corrections(session, RBD) == {IPE: JOSE}
         [log] = session.scalars(select(AuditLog)).all()
         assert log.action == corrections.APPROVE_ACTION and log.username == "directora"
         assert log.detail["correction_id"] == correction.id and log.detail["to_rut"] == JOSE
@@ -49,7 +49,7 @@ def test_undo_revokes_audits_and_allows_a_new_approval(db_url, clock):
         clock.advance(timedelta(minutes=5))
         undone = corrections.undo(session, ASISTENTE, correction.id, clock)
         assert undone.revoked_by == "asistente" and undone.revoked_at == clock.now()
-        assert corrections.active_corrections(session, RBD) == {}
+        assert payload.active_corrections(session, RBD) == {}
         assert session.get(RutCorrection, correction.id) is not None  # never deleted
         actions = [log.action for log in session.scalars(select(AuditLog).order_by(AuditLog.id))]
         assert actions == [corrections.APPROVE_ACTION, corrections.UNDO_ACTION]
@@ -58,7 +58,7 @@ def test_undo_revokes_audits_and_allows_a_new_approval(db_url, clock):
         with pytest.raises(UserError, match="ya fue deshecha"):
             corrections.undo(session, DIRECTORA, correction.id, clock)
         approve(session, clock)
-        assert corrections.active_corrections(session, RBD) == {IPE: JOSE}
+        assert payload.active_corrections(session, RBD) == {IPE: JOSE}
         assert len(corrections.list_corrections(session, RBD, include_revoked=True)) == 2
 
 
@@ -71,7 +71,7 @@ def test_only_the_right_role_at_the_right_school_may_correct(db_url, clock, user
         correction = approve(session, clock)
         with pytest.raises(UserError):
             corrections.undo(session, user, correction.id, clock)
-        assert corrections.active_corrections(session, RBD) == {IPE: JOSE}
+        assert payload.active_corrections(session, RBD) == {IPE: JOSE}
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
@@ -87,7 +87,7 @@ def test_bad_corrections_are_refused_and_change_nothing(db_url, clock, kwargs, m
         seed_school(session)
         with pytest.raises(UserError, match=message):
             approve(session, clock, **kwargs)
-        assert corrections.active_corrections(session, RBD) == {}
+        assert payload.active_corrections(session, RBD) == {}
         assert session.scalars(select(AuditLog)).all() == []
 
 
@@ -99,7 +99,7 @@ def test_one_child_is_never_in_two_corrections(db_url, clock):
             approve(session, clock, sige=C)
         with pytest.raises(UserError, match="dos correcciones"):
             approve(session, clock, libro=A)
-        assert corrections.active_corrections(session, RBD) == {IPE: JOSE}
+        assert payload.active_corrections(session, RBD) == {IPE: JOSE}
 
 
 def test_exports_list_what_to_fix_with_formulas_neutralised(db_url, clock):

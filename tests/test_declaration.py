@@ -20,7 +20,7 @@ from reconcile.demo import write_files
 from reconcile.errors import UserError
 from reconcile.imports import import_libro
 from reconcile.sige_calendar import Month
-from reconcile.sync import payload
+from reconcile import payload
 from tests.cli_helpers import run_cli
 from tests.declaration_helpers import A, B, DAYS, MARKS, NOV_5, tiny_school
 from tests.sync_helpers import NOW, NOW_ISO, build_school, emulator_for, queue, run_worker

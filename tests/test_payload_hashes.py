@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reconcile.sync.payload import payload_hash, payload_hashes
+from reconcile.payload import payload_hash, payload_hashes
 
 RUTS = np.array(["1-9", "10-8", "100234567-2", "23456789-6", "2345678-K", "25123456-6",
                  "9-0", "12667869-K", "12531909-2"], dtype=object)

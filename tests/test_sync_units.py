@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from reconcile import payload
 from reconcile.clock import as_santiago
 from reconcile.db import transaction
 from reconcile.db.models import (
@@ -26,7 +27,7 @@ from reconcile.db.models import (
     SyncJob,
     SyncJobCourse,
 )
-from reconcile.sync import jobs, payload, states
+from reconcile.sync import jobs, states
 from reconcile.sync.states import Day
 from tests.test_matching_db import B, D1, D2, D3, IPE, JOSE, RBD, A, E, seed_school
 

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from reconcile import corrections
+from reconcile import corrections, payload
 from reconcile.auth import ASISTENCIA, PROFESOR, AuthUser
 from reconcile.db import transaction
 from reconcile.db.models import AuditLog, CourseDay, RutCorrection
@@ -154,7 +154,7 @@ def test_a_libro_fixed_at_the_source_closes_the_correction(usual_pair, clock):
     with transaction(usual_pair) as session:
         closed = session.get(RutCorrection, correction_id)
         assert (closed.resolved_at, closed.resolved_reason) == (clock.now(), "libro")
-        assert corrections.active_corrections(session, RBD) == {}
+        assert payload.active_corrections(session, RBD) == {}
         [log] = session.scalars(select(AuditLog).where(
             AuditLog.action == corrections.RESOLVED_ACTION)).all()
         assert log.username == "asistencia" and log.detail["correction_id"] == correction_id
@@ -175,7 +175,7 @@ def test_sige_updating_the_run_closes_a_reversed_correction(reversed_pair, clock
     with transaction(reversed_pair) as session:
         [closed] = corrections.list_corrections(session, RBD, include_revoked=True)
         assert closed.resolved_reason == "nomina" and closed.resolved_at == clock.now()
-        assert corrections.active_corrections(session, RBD) == {}
+        assert payload.active_corrections(session, RBD) == {}
         assert session.scalars(select(CourseDay.payload_hash)).all() != days  # re-hashed
         found = worklist(session, RBD, clock)
         with pytest.raises(UserError, match="resuelta por una nueva carga"):

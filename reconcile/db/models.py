@@ -208,7 +208,7 @@ class CourseDay(Base):
     rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"))
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
     day: Mapped[date] = mapped_column(Date)
-    # hash of the payload SIGE would get now (reconcile.sync.payload: deciding marks,
+    # hash of the payload SIGE would get now (reconcile.payload: deciding marks,
     # approved corrections applied); None when the day has no record
     payload_hash: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(20), default=SIN_REGISTRO)

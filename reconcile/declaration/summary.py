@@ -36,7 +36,6 @@ from sqlalchemy.orm import Session
 
 from reconcile import courses
 from reconcile.clock import Clock, as_santiago
-from reconcile.corrections import active_corrections
 from reconcile.db import marks
 from reconcile.db.models import (
     EN_PROCESO,
@@ -52,11 +51,11 @@ from reconcile.db.models import (
 )
 from reconcile.errors import UserError
 from reconcile.es_cl import fecha
+from reconcile.payload import active_corrections, deciding_rows
 from reconcile.school import calendar_for
 from reconcile.sige.causes import CASO_1, CASO_2, RECHAZADO
 from reconcile.sige_calendar import Month
 from reconcile.sync import states
-from reconcile.sync.payload import deciding_rows
 
 # Why a course-day blocks the declaration, beside the error causes of ``states.CAUSES_ES``.
 SIN_ASISTENCIA = "sin_asistencia"  # a worked day of the school without the course's record
@@ -328,7 +327,7 @@ def libro_lines(session: Session, rbd: int, month: Month) -> pd.DataFrame:
     """The Libro's month as SIGE would get it: one row per course, day and child (RUT with
     the approved corrections applied), ``present`` from the deciding mark (a child written
     twice, once under a corrected RUT, is present if either mark says so), as
-    ``reconcile.sync.payload`` builds each course-day's payload. Columns ``course_id``,
+    ``reconcile.payload`` builds each course-day's payload. Columns ``course_id``,
     ``day`` (date ordinal), ``rut``, ``present``."""
     rows = marks.mark_rows(session, rbd, month.first_day, month.last_day)
     if not len(rows):

@@ -3,7 +3,7 @@
 The file is the full picture of the course-days it contains: for each (course,
 date) in the file, marks are added, changed or removed to match it; course-days
 the file does not mention are left alone. Each affected course-day gets the hash
-of the payload SIGE would get (``reconcile.sync.payload``), and the
+of the payload SIGE would get (``reconcile.payload``), and the
 day-state rule in ``reconcile.sync.states`` moves it (a synced day whose marks
 changed becomes ``por_sincronizar``).
 
@@ -31,7 +31,7 @@ from reconcile import settings
 from reconcile.auth import AuthUser
 from reconcile.clock import Clock, default_clock
 from reconcile.collector import collector_paused
-from reconcile.corrections import active_corrections, close_unneeded
+from reconcile.corrections import close_unneeded
 from reconcile.db.marks import course_day_tallies, dates, mark_rows
 from reconcile.db.models import (
     SIN_REGISTRO,
@@ -61,8 +61,8 @@ from reconcile.loaders.identifiers import classify
 from reconcile.loaders.libro import read_libro
 from reconcile.loaders.progress import Progress, ProgressCallback
 from reconcile.loaders.values import group_codes
+from reconcile.payload import active_corrections, deciding_rows, payload_hashes
 from reconcile.sync import states
-from reconcile.sync.payload import deciding_rows, payload_hashes
 
 _READING = 0.35  # share of the progress bar for reading and validating the file
 _COURSE_DAY_COLUMNS = ["rbd", "course_id", "day", "payload_hash", "state", "cause", "updated_at"]
@@ -310,7 +310,7 @@ def _course_days(session: Session, file: _Marks, rbd: int, now, codes: dict):
 
 def _deciding_hashes(file: _Marks, corrections: dict[str, str]) -> dict[tuple[int, int], str]:
     """(course id, date ordinal) -> the payload hash of that course-day (the one
-    definition in ``reconcile.sync.payload``: deciding marks, corrections applied),
+    definition in ``reconcile.payload``: deciding marks, corrections applied),
     in (course, date) order."""
     deciding = deciding_rows([file.course, file.day, file.rut_codes], file.hour)
     if not len(deciding):

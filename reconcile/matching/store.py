@@ -21,7 +21,7 @@ from reconcile.db.models import Course, Enrolment, Establishment, Student
 from reconcile.errors import UserError
 from reconcile.matching.engine import Reconciliation, reconcile
 from reconcile.db.marks import COURSE, DAY, HOUR, PRESENT, STUDENT, dates, mark_rows
-from reconcile.sync.payload import deciding_rows
+from reconcile.payload import active_corrections, deciding_rows
 
 COURSE_CODE = re.compile(r"^(\d{1,4})-(\d{1,2})-([A-Za-zÑñ0-9]{1,5})$")
 MAX_RANGE_DAYS = 366
@@ -125,8 +125,6 @@ def run_check(session: Session, rbd: int, start: date, end: date,
     settings (``match.suggest_threshold``, ``rut.provisional_min_body``). With
     ``course`` the whole school is still reconciled (a pair may cross courses);
     only that course's entries are kept."""
-    from reconcile.corrections import active_corrections  # corrections imports matching
-
     check_range(start, end)
     frames = load_frames(session, rbd, start, end)
     result = reconcile(

@@ -46,7 +46,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from reconcile import audit, courses, housekeeping, settings
+from reconcile import audit, courses, housekeeping, payload, settings
 from reconcile.autopilot import risk as close_risk
 from reconcile.autopilot import run as autopilot_run
 from reconcile.clock import Clock
@@ -71,7 +71,7 @@ from reconcile.sige.client import (
     SigeUnavailable,
 )
 from reconcile.sige.config import CREDENTIAL_KEYS, client_from_settings
-from reconcile.sync import grades, jobs, payload, states
+from reconcile.sync import grades, jobs, states
 from reconcile.sync.outcomes import per_course
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from reconcile.db.models import AttendanceMark, Course, CourseDay, Student
+from reconcile.db.models import AttendanceMark, Course, CourseDay, RutCorrection, Student
 from reconcile.sige.envelopes import AttendanceRecord, CourseAttendance, Run
 
 _CHUNK = 500  # course-days per query when re-hashing many
@@ -178,13 +178,20 @@ def payload_hashes(groups: np.ndarray, ruts: np.ndarray, rut_codes: np.ndarray,
 # --- from the database ------------------------------------------------------------------
 
 
+def active_corrections(session: Session, rbd: int) -> dict[str, str]:
+    """Libro RUT -> SIGE RUT for every correction of the school neither undone nor
+    closed by a later load."""
+    rows = session.execute(select(RutCorrection.from_rut, RutCorrection.to_rut).where(
+        RutCorrection.rbd == rbd, RutCorrection.revoked_at.is_(None),
+        RutCorrection.resolved_at.is_(None)))
+    return dict(rows.all())
+
+
 def stored_payloads(session: Session, rbd: int, keys: Iterable[tuple[int, date]],
                     corrections: Mapping[str, str] | None = None
                     ) -> dict[tuple[int, date], CoursePayload | None]:
     """(course id, date) -> the payload of the stored marks (None: no record), with
     the school's active corrections unless ``corrections`` is given."""
-    from reconcile.corrections import active_corrections  # corrections imports this module
-
     keys = sorted(set(keys))
     fixes = active_corrections(session, rbd) if corrections is None else corrections
     rows = []
