@@ -28,7 +28,7 @@ user = context.restore_session()  # the login survives a refresh (F5) until it e
 if user is None:
     navigation = login_navigation(login_page)  # at any address, even an unknown one
 else:
-    # Every page and the permission it needs (reconcile.auth.PERMISSIONS; "view" by
+    # Every page and the permission it needs (reconcile.access.PERMISSIONS; "view" by
     # default): the one table deciding which pages a role gets (ui/navigation.py).
     menu = Menu(user)
     navigation = menu.navigation([

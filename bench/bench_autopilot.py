@@ -34,7 +34,7 @@ from sqlalchemy import delete, event, func, select, update  # noqa: E402
 
 from bench_import import backend_name, fresh_database  # noqa: E402
 from bench_sync import FIRST_RBD, add_school, queue_month  # noqa: E402
-from reconcile import auth  # noqa: E402
+from reconcile import access, auth  # noqa: E402
 from reconcile.autopilot import run as autopilot_run  # noqa: E402
 from reconcile.autopilot import setting as autopilot_setting  # noqa: E402
 from reconcile.clock import FixedClock  # noqa: E402
@@ -91,7 +91,7 @@ def measure(url: str, schools: int, folder: Path) -> dict:
     rbds = [add_school(url, index, folder)[0] for index in range(schools)]
     with transaction(url) as session:
         for rbd in rbds:
-            auth.add_user(session, f"director-{rbd}", auth.DIRECTOR, [rbd],
+            auth.add_user(session, f"director-{rbd}", access.DIRECTOR, [rbd],
                           f"bench-{rbd}-clave", None, FixedClock(ENABLED_ON))
         for rbd in rbds:
             autopilot_setting.enable(session, auth.get_user(session, f"director-{rbd}"), rbd,

@@ -42,7 +42,7 @@ from sqlalchemy import func, select, update  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from bench_import import backend_name, fresh_database  # noqa: E402
-from reconcile import auth, settings  # noqa: E402
+from reconcile import access, auth, settings  # noqa: E402
 from reconcile.clock import FixedClock  # noqa: E402
 from reconcile.db import transaction  # noqa: E402
 from reconcile.db.models import (  # noqa: E402
@@ -72,9 +72,9 @@ def add_users(url: str, rbds: list[int], sostenedor: bool) -> None:
         for role in ROLES:
             auth.add_user(session, f"bench-{role}", role, rbds[:1], PASSWORD)
         for rbd in rbds:  # who sends each school's first week
-            auth.add_user(session, f"bench-envio-{rbd}", auth.ASISTENCIA, [rbd], PASSWORD)
+            auth.add_user(session, f"bench-envio-{rbd}", access.ASISTENCIA, [rbd], PASSWORD)
         if sostenedor:
-            auth.add_user(session, "bench-sostenedor", auth.SOSTENEDOR, rbds, PASSWORD)
+            auth.add_user(session, "bench-sostenedor", access.SOSTENEDOR, rbds, PASSWORD)
 
 
 def send_first_week(url: str, rbds: list[int], now: datetime) -> int:

@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, select, update  # noqa: E402
 
 from bench_import import backend_name, fresh_database  # noqa: E402
-from reconcile import auth, settings  # noqa: E402
+from reconcile import access, auth, settings  # noqa: E402
 from reconcile.clock import FixedClock, RunningClock  # noqa: E402
 from reconcile.db import transaction  # noqa: E402
 from reconcile.db.models import SINCRONIZADO, CourseDay, Establishment, SyncJob, SyncJobCourse  # noqa: E402
@@ -155,7 +155,7 @@ def add_school(url: str, index: int, folder: Path) -> tuple[int, Path]:
             import_libro(session, path, clock=clock, rbd=rbd)
         for key, value in DEMO_CREDENTIALS.items():
             settings.set_value(session, key, value, rbd, clock)
-        auth.add_user(session, f"asistencia-{rbd}", auth.ASISTENCIA, [rbd],
+        auth.add_user(session, f"asistencia-{rbd}", access.ASISTENCIA, [rbd],
                       f"bench-{rbd}-clave", None, clock)
     return rbd, files.nomina
 

@@ -10,7 +10,7 @@ from functools import partial
 
 import streamlit as st
 
-from reconcile.auth import AuthUser
+from reconcile.access import AuthUser
 from reconcile.errors import UserError
 from reconcile.imports import import_libro, import_sige
 from reconcile.loaders.wrong_tab import LIBRO, NOMINA, TABS

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from reconcile.access import AUDIT_READERS, AuthUser
 from reconcile.clock import Clock, as_santiago
 from reconcile.db.models import AuditLog, Establishment, User
 from reconcile.errors import PermissionDenied, UserError
 
-if TYPE_CHECKING:
-    from reconcile.auth import AuthUser
-
-READERS = ("director", "asistencia", "sostenedor")  # auth's role names: who may read it
 SYSTEM = ""  # the person filter's value for entries made without a user (worker, CLI)
 SYSTEM_ES = "Sistema (sin usuario)"  # the sync worker, or the CLI without --user
 PAGE_SIZE = 100
@@ -99,7 +96,7 @@ def actions(session: Session, user: AuthUser) -> list[str]:
 
 
 def _where(user: AuthUser, filters: Filters) -> list:
-    if user.role not in READERS:
+    if user.role not in AUDIT_READERS:
         raise PermissionDenied(f"El rol {user.role_label} no puede ver la auditoría: solo "
                                "Director(a), Administrador(a) de Asistencia o Sostenedor.")
     if filters.start and filters.end and filters.start > filters.end:

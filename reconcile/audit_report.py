@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from reconcile import audit, courses
-from reconcile.auth import ROLES
+from reconcile.access import ROLES
 from reconcile.autopilot.run import HELD_CAUSES_ES
 from reconcile.corrections import APPROVE_ACTION, UNDO_ACTION, neutralise
 from reconcile.es_cl import fecha, fecha_hora, numero, rut_es
@@ -21,7 +21,7 @@ from reconcile.sync.verify import ACTION as VERIFY_ACTION
 from reconcile.sync.worker import OUTCOME_ACTION
 
 if TYPE_CHECKING:
-    from reconcile.auth import AuthUser
+    from reconcile.access import AuthUser
 
 LABELS_ES = {
     "login": "Ingreso al panel",

@@ -1,9 +1,8 @@
-"""Users, roles, password hashes (Argon2id, memory-hard), lock-out per typed name,
-per-school scope.
+"""User accounts: password hashes (Argon2id, memory-hard), login with lock-out per
+typed name, per-school scope, and a Director's management of their school's users.
 
-Only a Director or an Administrador de Asistencia may send attendance to SIGE
-(DOMAIN.md); every rule about who may do what lives here so the CLI, the worker
-and the pages cannot disagree.
+Who may do what is ``reconcile.access`` (below this module); open login sessions are
+``reconcile.sessions`` (between the two).
 """
 from __future__ import annotations
 
@@ -20,8 +19,9 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from reconcile import settings
-from reconcile.audit import READERS as AUDIT_READERS
+from reconcile import sessions, settings
+from reconcile.access import (ASISTENCIA, DIRECTOR, PROFESOR, ROLES, SOSTENEDOR, AuthUser,
+                              as_auth_user, authorize)
 from reconcile.audit import record
 from reconcile.clock import Clock, default_clock
 from reconcile.db.engine import session_factory
@@ -29,59 +29,10 @@ from reconcile.db.models import Establishment, LoginThrottle, User, UserSchool
 from reconcile.errors import PermissionDenied, UserError
 from reconcile.notify import addresses
 
-DIRECTOR = "director"
-ASISTENCIA = "asistencia"
-PROFESOR = "profesor"
-SOSTENEDOR = "sostenedor"
-ROLES = {
-    DIRECTOR: "Director(a)",
-    ASISTENCIA: "Administrador(a) de Asistencia",
-    PROFESOR: "Profesor(a)",
-    SOSTENEDOR: "Sostenedor",
-}
-
-# What each role may do. "view" is everyone's; the rest is explicit.
-PERMISSIONS = {
-    "view": set(ROLES),
-    "import": {DIRECTOR, ASISTENCIA},
-    "correct": {DIRECTOR, ASISTENCIA},
-    "sync": {DIRECTOR, ASISTENCIA},
-    "configure": {DIRECTOR},
-    "autopilot": {DIRECTOR},  # turn the envío automático on or off, or change its hour
-    "audit": set(AUDIT_READERS),
-}
-ACTIONS_ES = {
-    "view": "ver la información",
-    "import": "cargar archivos",
-    "correct": "aplicar correcciones de RUT",
-    "sync": "sincronizar con SIGE",
-    "configure": "cambiar la configuración",
-    "autopilot": "activar, desactivar ni cambiar la hora del envío automático",
-    "audit": "ver la auditoría",
-}
 MIN_PASSWORD_LENGTH = 8
 FORGET_FAILURES_AFTER = timedelta(days=1)  # failures older than this no longer count
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
-
-
-@dataclass(frozen=True)
-class AuthUser:
-    """What the rest of the product knows about a logged-in user."""
-
-    username: str
-    display_name: str
-    role: str
-    rbds: tuple[int, ...]
-    email: str | None = None  # where the digest and alerts go (reconcile.notify)
-
-    @property
-    def role_label(self) -> str:
-        return ROLES[self.role]
-
-    def can(self, action: str, rbd: int | None = None) -> bool:
-        allowed = self.role in PERMISSIONS[action]
-        return allowed and (rbd is None or rbd in self.rbds)
 
 
 def hash_password(password: str) -> str:
@@ -91,11 +42,6 @@ def hash_password(password: str) -> str:
 def check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError(f"La contraseña debe tener al menos {MIN_PASSWORD_LENGTH} caracteres.")
-
-
-def as_auth_user(user: User) -> AuthUser:
-    return AuthUser(user.username, user.display_name or user.username, user.role,
-                    tuple(user.rbds), user.email)
 
 
 def check_email(text: str | None) -> str | None:
@@ -151,8 +97,6 @@ def add_user(session: Session, username: str, role: str, rbds: list[int], passwo
 def set_password(session: Session, username: str, password: str,
                  clock: Clock | None = None) -> None:
     """Change a password; every open login session of the user ends with it."""
-    from reconcile import sessions  # sessions builds on this module: import here
-
     user = _find(session, username)
     check_new_password(password)
     user.password_hash = hash_password(password)
@@ -346,31 +290,6 @@ def _login_once(username: str, password: str, clock: Clock, url: str | None) -> 
         return user
 
 
-def authorize(user: AuthUser, action: str, rbd: int | None = None) -> None:
-    """Raise PermissionDenied, in Spanish, unless ``user`` may do ``action`` at ``rbd``."""
-    if user.role not in PERMISSIONS[action]:
-        raise PermissionDenied(f"El rol {user.role_label} no puede {ACTIONS_ES[action]}: "
-                               "solo Director(a) o Administrador(a) de Asistencia."
-                               if action in ("import", "correct", "sync") else
-                               f"El rol {user.role_label} no puede {ACTIONS_ES[action]}.")
-    if rbd is not None and rbd not in user.rbds:
-        raise PermissionDenied(f"El usuario {user.username} no tiene acceso al establecimiento "
-                               f"RBD {rbd}.")
-
-
-def allowed_roles_es(action: str) -> str:
-    """Who may do ``action``, in Spanish: «Director(a) o Administrador(a) de Asistencia»."""
-    labels = [ROLES[role] for role in ROLES if role in PERMISSIONS[action]]
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " o " + labels[-1]
-
-
-def page_refusal(user: AuthUser, action: str) -> str:
-    """Why ``user`` cannot use a page that needs ``action`` (the dashboard's guard)."""
-    verb = "puede" if len(PERMISSIONS[action]) == 1 else "pueden"
-    return (f"Esta página no está disponible para su rol ({user.role_label}). "
-            f"Solo {allowed_roles_es(action)} {verb} {ACTIONS_ES[action]}.")
-
-
 # --- a Director manages the users of their school (the Configuración page) ---------------
 
 USER_ADD_ACTION = "user.add"
@@ -476,8 +395,6 @@ def change_role(session: Session, actor: AuthUser, rbd: int, username: str, role
 def set_active(session: Session, actor: AuthUser, rbd: int, username: str, active: bool,
                clock: Clock | None = None) -> None:
     """Disable (every open session ends) or enable again a user of the school."""
-    from reconcile import sessions  # sessions builds on this module: import here
-
     clock = clock or default_clock()
     user = _managed(session, actor, rbd, username, "desactivar" if not active else "activar")
     if user.active == active:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from reconcile import audit, payload, settings, spreadsheets
 from reconcile import rut as rutlib
-from reconcile.auth import AuthUser, authorize
+from reconcile.access import AuthUser, authorize
 from reconcile.clock import Clock, FixedClock, as_santiago, default_clock
 from reconcile.courses import label as course_name
 from reconcile.db.models import AttendanceMark, Course, Enrolment, RutCorrection, Student

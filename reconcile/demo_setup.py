@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reconcile import auth, settings
+from reconcile import access, auth, settings
 from reconcile.clock import Clock, default_clock
 from reconcile.db import transaction
 from reconcile.db.engine import PROJECT_ROOT
@@ -58,10 +58,10 @@ class SecondSchool:
 SECOND_SCHOOL = SecondSchool()
 MAIN, BOTH = "main", "both"  # which schools a demo user sees
 DEMO_USERS = [
-    ("director", auth.DIRECTOR, "Directora María Soto", MAIN),
-    ("asistencia", auth.ASISTENCIA, "Administrador de Asistencia Pedro Lagos", MAIN),
-    ("profesor", auth.PROFESOR, "Profesora Carmen Vidal", MAIN),
-    ("sostenedor", auth.SOSTENEDOR, "Sostenedora Rosa Fuentes", BOTH),
+    ("director", access.DIRECTOR, "Directora María Soto", MAIN),
+    ("asistencia", access.ASISTENCIA, "Administrador de Asistencia Pedro Lagos", MAIN),
+    ("profesor", access.PROFESOR, "Profesora Carmen Vidal", MAIN),
+    ("sostenedor", access.SOSTENEDOR, "Sostenedora Rosa Fuentes", BOTH),
 ]
 # the digest goes to the Director and the Administrador de Asistencia with an address: with
 # these, make run's first automatic run leaves it under data/correo/ and in Inicio's «Avisos»
@@ -123,7 +123,7 @@ def build_demo(seed: int = 2026, only_if_empty: bool = False, out: TextIO | None
         if username in passwords:
             rbds = [school.rbd for school in schools] if sees == BOTH else [schools[0].rbd]
             sees_text = " y ".join(f"RBD {rbd}" for rbd in rbds)
-            _say(out, f"  {username:12} {auth.ROLES[role]:32} {sees_text:22} contraseña: "
+            _say(out, f"  {username:12} {access.ROLES[role]:32} {sees_text:22} contraseña: "
                       f"{passwords[username]}")
     return True
 

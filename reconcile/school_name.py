@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from reconcile.audit import record
-from reconcile.auth import AuthUser, authorize
+from reconcile.access import AuthUser, authorize
 from reconcile.clock import Clock, default_clock
 from reconcile.db.models import Establishment
 from reconcile.errors import UserError

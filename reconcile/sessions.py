@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from reconcile import settings
 from reconcile.audit import record
-from reconcile.auth import AuthUser, as_auth_user
+from reconcile.access import AuthUser, as_auth_user
 from reconcile.clock import Clock
 from reconcile.db.models import LoginSession, Setting, User
 

@@ -18,22 +18,20 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from reconcile import settings_together
+from reconcile.access import AuthUser, authorize
 from reconcile.audit import record
 from reconcile.clock import Clock, default_clock
 from reconcile.db.models import Establishment, Setting
 from reconcile.errors import PermissionDenied, UserError
 from reconcile.es_cl import numero
+from reconcile.notify import addresses
 from reconcile.sige_calendar import Month, _close_out_of_place, validate_close_value
-
-if TYPE_CHECKING:
-    from reconcile.auth import AuthUser
 
 GLOBAL = 0
 CHANGE_ACTION = "config.change"
@@ -167,12 +165,6 @@ def _user_name(value: str) -> str:
     return text
 
 
-def _sender(value: str) -> str:
-    from reconcile.notify.addresses import sender
-
-    return sender(value)
-
-
 def _close_of(month: Month) -> Callable[[str], str]:
     """The close of ``month``: an ISO date-time inside the next month (otherwise two
     months, or none, would be open at once: SIGE's month must follow the calendar)."""
@@ -269,7 +261,7 @@ KEYS: dict[str, Key] = {k.name: k for k in [
     Key("mail.smtp_user", None, _user_name, help="Usuario de la cuenta de correo"),
     Key("mail.smtp_password", None, _password, secret=True,
         help="Contraseña de la cuenta de correo"),
-    Key("mail.from", "Asistencia SIGE <asistencia-sige@localhost>", _sender,
+    Key("mail.from", "Asistencia SIGE <asistencia-sige@localhost>", addresses.sender,
         help="Remitente de los correos"),
     Key("autopilot.enabled", "no", _yes_no, per_school=True,
         help="Envío automático: cada día trabajado, a su hora, lo listo se envía a SIGE"),
@@ -401,13 +393,11 @@ def change(session: Session, user: AuthUser, name: str, value: str, rbd: int,
 
 def change_many(session: Session, user: AuthUser, values: Mapping[str, str], rbd: int,
                 clock: Clock | None = None) -> dict[str, str]:
-    """A person (``reconcile.auth.AuthUser``) changes settings of school ``rbd``: all
+    """A person (``reconcile.access.AuthUser``) changes settings of school ``rbd``: all
     or none. Authorised (``configure`` at ``rbd``); every value is checked before any
     is written, and every reason is reported; each change is audited with who made it
     (a secret only masked). A school's own value for keys read per school, the
     installation's value otherwise (see ``installation_wide_allowed``)."""
-    from reconcile.auth import authorize  # auth reads settings: import here
-
     authorize(user, "configure", rbd)
     clock = clock or default_clock()
     problems, denied, checked = [], [], {}
@@ -482,8 +472,6 @@ def clear_school_value(session: Session, user: AuthUser, name: str, rbd: int,
                        clock: Clock | None = None) -> bool:
     """Drop school ``rbd``'s own value of ``name`` (e.g. a month's close: back to the
     default rule). Authorised and audited; returns whether there was one."""
-    from reconcile.auth import authorize
-
     authorize(user, "configure", rbd)
     key = key_for(name)
     if not key.school_value:

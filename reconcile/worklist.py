@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from reconcile import corrections, settings, spreadsheets
 from reconcile import rut as rutlib
-from reconcile.auth import AuthUser, authorize
+from reconcile.access import AuthUser, authorize
 from reconcile.clock import Clock, as_santiago
 from reconcile.courses import code as course_code
 from reconcile.courses import label_of_code

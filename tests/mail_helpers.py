@@ -99,7 +99,7 @@ SCHOOL_RBD = 24680
 def small_school(url: str) -> int:
     """A school with a Director, an Administradora de Asistencia and a Profesor (no
     attendance: what a delivery needs). Returns its RBD."""
-    from reconcile import auth
+    from reconcile import access, auth
     from reconcile.clock import FixedClock
     from reconcile.db import transaction
     from reconcile.db.models import Establishment
@@ -110,7 +110,7 @@ def small_school(url: str) -> int:
         session.add(Establishment(rbd=SCHOOL_RBD, dgv_rbd="5", name="Escuela Los Aromos",
                                   created_at=clock.now()))
         session.flush()
-        for username, role in (("director", auth.DIRECTOR), ("asistencia", auth.ASISTENCIA),
-                               ("profesor", auth.PROFESOR)):
+        for username, role in (("director", access.DIRECTOR), ("asistencia", access.ASISTENCIA),
+                               ("profesor", access.PROFESOR)):
             auth.add_user(session, username, role, [SCHOOL_RBD], PASSWORD, username, clock)
     return SCHOOL_RBD

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from reconcile import auth, payload, settings
+from reconcile import access, auth, payload, settings
 from reconcile.clock import FixedClock, RunningClock
 from reconcile.db import transaction
 from reconcile.db.models import Course, CourseDay, SyncJob
@@ -98,7 +98,7 @@ class SmallSchool:
     def rbd(self) -> int:
         return self.school.rbd
 
-    def user(self, username: str) -> auth.AuthUser:
+    def user(self, username: str) -> access.AuthUser:
         with transaction(self.url) as session:
             return auth.get_user(session, username)
 
@@ -120,8 +120,8 @@ def build_school(url: str, folder: Path, *, credentials: bool = True,
                 settings.set_value(session, key, value, school.rbd, clock)
         for key, value in FAST_SETTINGS.items():
             settings.set_value(session, key, value, clock=clock)
-        for username, role in (("director", auth.DIRECTOR), ("asistencia", auth.ASISTENCIA),
-                               ("profesor", auth.PROFESOR)):
+        for username, role in (("director", access.DIRECTOR), ("asistencia", access.ASISTENCIA),
+                               ("profesor", access.PROFESOR)):
             auth.add_user(session, username, role, [school.rbd], PASSWORD, username, clock)
     return SmallSchool(url, school, files, clock)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reconcile import corrections
-from reconcile.auth import DIRECTOR, AuthUser
+from reconcile.access import DIRECTOR, AuthUser
 from reconcile.cli import main
 from reconcile.db import transaction
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconcile import auth
+from reconcile import access, auth
 from reconcile.db import transaction
 from reconcile.db.models import Establishment, Setting
 from tests.cli_helpers import ROOT, run_cli, snapshot
@@ -158,4 +158,4 @@ def test_user_add_without_a_role_makes_the_least_privileged_one(school):
     assert added.returncode == 0, added.stderr
     assert "Usuario luis creado (Profesor(a), RBD 24875)." in added.stdout
     with transaction(school) as session:
-        assert auth.get_user(session, "luis").role == auth.PROFESOR
+        assert auth.get_user(session, "luis").role == access.PROFESOR

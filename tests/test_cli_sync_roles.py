@@ -7,7 +7,7 @@ import pytest
 
 from sqlalchemy import select
 
-from reconcile import auth
+from reconcile import access, auth
 from reconcile.db import transaction
 from reconcile.db.models import AuditLog, Establishment
 from tests.cli_helpers import run_cli, snapshot
@@ -21,8 +21,8 @@ def two_schools(db_url, clock):
         for rbd, name in ((24875, "Escuela Los Aromos"), (30001, "Liceo Norte")):
             session.add(Establishment(rbd=rbd, name=name, created_at=clock.now()))
         session.flush()
-        auth.add_user(session, "sostenedora", auth.SOSTENEDOR, [24875, 30001], PASSWORD)
-        auth.add_user(session, "profe", auth.PROFESOR, [24875], PASSWORD)
+        auth.add_user(session, "sostenedora", access.SOSTENEDOR, [24875, 30001], PASSWORD)
+        auth.add_user(session, "profe", access.PROFESOR, [24875], PASSWORD)
     return db_url
 
 

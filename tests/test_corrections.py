@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from reconcile import corrections, payload
-from reconcile.auth import ASISTENCIA, DIRECTOR, PROFESOR, AuthUser
+from reconcile.access import ASISTENCIA, DIRECTOR, PROFESOR, AuthUser
 from reconcile.db import transaction
 from reconcile.db.models import AuditLog, RutCorrection, Student
 from reconcile.errors import PermissionDenied, UserError

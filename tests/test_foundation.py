@@ -11,7 +11,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from reconcile import auth
+from reconcile import access, auth
 from reconcile.audit import record
 from reconcile.clock import SANTIAGO, FixedClock
 from reconcile.db import get_engine, session_factory, transaction, upgrade
@@ -76,17 +76,17 @@ ROLES_THAT_MAY = {
 
 
 @pytest.mark.parametrize("action", sorted(ROLES_THAT_MAY))
-@pytest.mark.parametrize("role", sorted(auth.ROLES))
+@pytest.mark.parametrize("role", sorted(access.ROLES))
 def test_who_may_do_what(role, action):
-    user = auth.AuthUser("u", "u", role, (24875,))
+    user = access.AuthUser("u", "u", role, (24875,))
     if role in ROLES_THAT_MAY[action]:
-        auth.authorize(user, action, 24875)
+        access.authorize(user, action, 24875)
         assert user.can(action, 24875)
     else:
         with pytest.raises(PermissionDenied, match="no puede"):
-            auth.authorize(user, action, 24875)
+            access.authorize(user, action, 24875)
     with pytest.raises(PermissionDenied, match="no tiene acceso al establecimiento RBD 1"):
-        auth.authorize(auth.AuthUser("u", "u", "director", (24875,)), "view", 1)
+        access.authorize(access.AuthUser("u", "u", "director", (24875,)), "view", 1)
 
 
 def test_a_sostenedor_sees_each_of_its_schools_and_no_other(db_url, clock):
@@ -96,11 +96,11 @@ def test_a_sostenedor_sees_each_of_its_schools_and_no_other(db_url, clock):
         session.flush()
         user = auth.add_user(session, "slep", "sostenedor", [100, 200], "clave-larga-1")
     assert user.rbds == (100, 200)
-    auth.authorize(user, "view", 200)
+    access.authorize(user, "view", 200)
     with pytest.raises(PermissionDenied):
-        auth.authorize(user, "view", 300)
+        access.authorize(user, "view", 300)
     with pytest.raises(PermissionDenied, match="no puede sincronizar"):
-        auth.authorize(user, "sync", 100)
+        access.authorize(user, "sync", 100)
 
 
 def test_upgrading_from_the_first_schema_keeps_the_marks(tmp_path):

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from reconcile import auth
+from reconcile import access, auth
 from reconcile import settings as app_settings
 from reconcile.clock import FixedClock
 from reconcile.db import transaction, upgrade
@@ -177,7 +177,7 @@ def world(fixed: Fixed, backend: str, folder: Path, whole_grade: str) -> Iterato
                 app_settings.set_value(session, key, value, fixed.school.rbd, clock)
             for key, value in {**FAST_SETTINGS, "sige.base_url": running.url}.items():
                 app_settings.set_value(session, key, value, clock=clock)
-            auth.add_user(session, "asistencia", auth.ASISTENCIA, [fixed.school.rbd], PASSWORD,
+            auth.add_user(session, "asistencia", access.ASISTENCIA, [fixed.school.rbd], PASSWORD,
                           "asistencia", clock)
         yield World(url, fixed.school, emulator, clock)
     emulator.store.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from reconcile import auth
+from reconcile import access, auth
 from reconcile.db import transaction
 from reconcile.db.models import (
     EN_PROCESO,
@@ -214,8 +214,8 @@ def test_a_wrong_check_digit_is_kept_and_flagged(db_url, clock, tmp_path):
 def test_users_import_only_their_own_school(db_url, clock):
     with transaction(db_url) as s:
         import_sige(s, NOMINA, clock=clock)
-        auth.add_user(s, "dora", auth.DIRECTOR, [RBD], "una-clave-larga", clock=clock)
-        auth.add_user(s, "pablo", auth.PROFESOR, [RBD], "una-clave-larga", clock=clock)
+        auth.add_user(s, "dora", access.DIRECTOR, [RBD], "una-clave-larga", clock=clock)
+        auth.add_user(s, "pablo", access.PROFESOR, [RBD], "una-clave-larga", clock=clock)
     other = (Path(__file__).parent / "data" / "bad" / "libro_otro_rbd.csv")
     before = snapshot(db_url)
     with transaction(db_url) as s:  # a school the system never saw: who loads it first
@@ -239,7 +239,7 @@ def test_users_import_only_their_own_school(db_url, clock):
 def test_a_user_cannot_create_an_unknown_school(db_url, clock, tmp_path):
     with transaction(db_url) as s:
         import_sige(s, NOMINA, clock=clock)
-        auth.add_user(s, "dora", auth.DIRECTOR, [RBD], "una-clave-larga", clock=clock)
+        auth.add_user(s, "dora", access.DIRECTOR, [RBD], "una-clave-larga", clock=clock)
     with transaction(db_url) as s:
         with pytest.raises(UserError):
             import_sige(s, b"RBD;Anio\n1;2\n", filename="x.csv", user=auth.get_user(s, "dora"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reconcile import auth
+from reconcile import access, auth
 from reconcile.db import transaction
 from reconcile.db.models import Establishment
 from reconcile.imports import import_sige
@@ -68,7 +68,7 @@ def test_a_libro_of_a_school_the_system_never_saw_says_the_administrator_loads_i
         db_url):
     with transaction(db_url) as s:
         import_sige(s, SAMPLES / "nomina_sige.xlsx")
-        auth.add_user(s, "dora", auth.DIRECTOR, [24875], "una-clave-larga")
+        auth.add_user(s, "dora", access.DIRECTOR, [24875], "una-clave-larga")
     lines = refused(db_url, "import-libro", str(OTHER_SCHOOL))
     assert lines[0] == ("libro_otro_rbd.csv: el establecimiento RBD 11111 aún no está "
                         "registrado en el sistema ni tiene nómina SIGE; no se cargó nada.")
@@ -87,7 +87,7 @@ def test_a_nomina_of_a_school_the_system_never_saw_loaded_by_a_user(db_url):
     with transaction(db_url) as s:
         s.add(Establishment(rbd=11111, name="Escuela Vecina", created_at=_now()))
         s.flush()
-        auth.add_user(s, "vera", auth.ASISTENCIA, [11111], "una-clave-larga")
+        auth.add_user(s, "vera", access.ASISTENCIA, [11111], "una-clave-larga")
     lines = refused(db_url, "import-sige", str(SAMPLES / "nomina_sige.xlsx"), "--user", "vera")
     assert lines[0] == ("nomina_sige.xlsx: el establecimiento RBD 24875 aún no está registrado "
                         "en el sistema; no se cargó nada.")
@@ -101,8 +101,8 @@ def test_a_libro_of_a_registered_school_without_nomina_says_who_loads_it(db_url)
         s.add(Establishment(rbd=24875, name="Escuela Los Aromos", created_at=_now()))
         s.add(Establishment(rbd=11111, name="Escuela Vecina", created_at=_now()))
         s.flush()
-        auth.add_user(s, "dora", auth.DIRECTOR, [24875], "una-clave-larga")
-        auth.add_user(s, "vera", auth.ASISTENCIA, [11111], "una-clave-larga")
+        auth.add_user(s, "dora", access.DIRECTOR, [24875], "una-clave-larga")
+        auth.add_user(s, "vera", access.ASISTENCIA, [11111], "una-clave-larga")
     libro = str(SAMPLES / "libro_asistencia_larga.csv")
     lines = refused(db_url, "import-libro", libro, "--user", "dora")
     assert lines == [
@@ -119,7 +119,7 @@ def test_a_libro_of_a_registered_school_without_nomina_says_who_loads_it(db_url)
                         "administrador del sistema que le dé acceso.")
     # a role that may not load files hears that, as before
     with transaction(db_url) as s:
-        auth.add_user(s, "pablo", auth.PROFESOR, [24875], "una-clave-larga")
+        auth.add_user(s, "pablo", access.PROFESOR, [24875], "una-clave-larga")
     lines = refused(db_url, "import-libro", libro, "--user", "pablo")
     assert lines == ["El rol Profesor(a) no puede cargar archivos: solo Director(a) o "
                      "Administrador(a) de Asistencia."]

@@ -9,7 +9,7 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import select
 
-from reconcile import auth
+from reconcile import access, auth
 from reconcile.clock import FixedClock, as_santiago
 from reconcile.db import transaction
 from reconcile.db.models import OutboxMessage, User
@@ -34,7 +34,7 @@ class School:
     url: str
     rbd: int
 
-    def user(self, username: str) -> auth.AuthUser:
+    def user(self, username: str) -> access.AuthUser:
         with transaction(self.url) as session:
             return auth.get_user(session, username)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reconcile import auth, settings
+from reconcile import access, settings
 from reconcile.clock import FixedClock
 from reconcile.db import transaction
 from reconcile.demo_setup import DEMO_CREDENTIALS
@@ -24,7 +24,7 @@ from tests.sync_helpers import NOW, build_school, configure, queue, run_worker
 NOMINA = Path(__file__).parent / "data" / "samples" / "nomina_sige.xlsx"
 RBD = 24875
 CREDS = ("cliente-1", "convenio-1", "token-correcto")
-DIRECTOR = auth.AuthUser("directora", "Directora", auth.DIRECTOR, (RBD,))
+DIRECTOR = access.AuthUser("directora", "Directora", access.DIRECTOR, (RBD,))
 
 
 class ReportsDown(FaultPlan):

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from reconcile import corrections, payload
-from reconcile.auth import ASISTENCIA, PROFESOR, AuthUser
+from reconcile.access import ASISTENCIA, PROFESOR, AuthUser
 from reconcile.db import transaction
 from reconcile.db.models import AuditLog, CourseDay, RutCorrection
 from reconcile.errors import PermissionDenied, UserError
@@ -217,7 +217,7 @@ class _SigeDoesNotKnow:
 
 def test_verifying_a_run_sige_does_not_know_does_not_send_the_school_to_the_libro(
         reversed_pair, clock):
-    from reconcile.auth import DIRECTOR
+    from reconcile.access import DIRECTOR
     from reconcile.sync.verify import verify_student
 
     director = AuthUser("directora", "Directora", DIRECTOR, (RBD,))

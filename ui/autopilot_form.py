@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from reconcile.auth import AuthUser
+from reconcile.access import AuthUser
 from reconcile.autopilot import run as autopilot_run
 from reconcile.autopilot import setting as autopilot_setting
 from reconcile.db import session_factory, transaction

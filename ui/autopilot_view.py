@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
-from reconcile.auth import AuthUser
+from reconcile.access import AuthUser
 from reconcile.autopilot import risk as close_risk
 from reconcile.autopilot import setting as autopilot_setting
 from reconcile.autopilot.run import lines_es as run_lines_es

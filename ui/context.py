@@ -11,7 +11,7 @@ import json
 import streamlit as st
 
 from reconcile import sessions
-from reconcile.auth import AuthUser
+from reconcile.access import AuthUser
 from reconcile.clock import Clock, default_clock
 from reconcile.db import transaction
 from ui.outage import notice_when_unreachable

@@ -6,7 +6,7 @@ from datetime import date
 import streamlit as st
 
 from reconcile import corrections, settings
-from reconcile.auth import AuthUser
+from reconcile.access import AuthUser
 from reconcile.db import session_factory, transaction
 from reconcile.errors import UserError
 from reconcile.es_cl import fecha_hora, rut_es

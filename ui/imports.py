@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import pandas as pd
 import streamlit as st
 
-from reconcile.auth import AuthUser
+from reconcile.access import AuthUser
 from reconcile.clock import Clock
 from reconcile.db import session_factory, transaction
 from reconcile.errors import UserError

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from reconcile import settings
-from reconcile.auth import AuthUser
+from reconcile.access import AuthUser
 from reconcile.db import session_factory
 from reconcile.errors import UserError
 from reconcile.notify import config as mail_config

@@ -1,11 +1,11 @@
 """Which pages a role gets: each page of the dashboard with the permission it needs.
 
 dashboard.py lists every page once, as ``menu.Page(...)`` (st.Page's arguments plus
-``needs``, a key of ``reconcile.auth.PERMISSIONS``). A page the user's role may not
+``needs``, a key of ``reconcile.access.PERMISSIONS``). A page the user's role may not
 use is left out of the menu but stays registered, hidden: opened by its address it
 shows the header and why not (``ui.page.start``), never its content. To add a page,
 add one line there; for a new kind of page (e.g. one only a sostenedor uses), add its
-permission to ``reconcile.auth.PERMISSIONS`` first, so the library and the menu agree.
+permission to ``reconcile.access.PERMISSIONS`` first, so the library and the menu agree.
 
 An address that names no page of this user (a typo, a page of another kind of user)
 opens «Página no encontrada» with the user's own pages, in Spanish: Streamlit's English
@@ -17,7 +17,7 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from reconcile.auth import PERMISSIONS, AuthUser
+from reconcile.access import PERMISSIONS, AuthUser
 from ui.page import LINKS_KEY, your_pages
 from ui.page import start as start_page
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from reconcile.auth import AuthUser, page_refusal
+from reconcile.access import AuthUser, page_refusal
 from reconcile.db import session_factory
 from reconcile.school import schools
 from ui import context
@@ -20,7 +20,7 @@ LINKS_KEY = "menu_links"  # the user's pages (ui/navigation.py), offered where a
 def start(title: str, needs: str = "view") -> tuple[AuthUser, int]:
     """Draw the page header; return the user and the RBD of the school in view.
 
-    ``needs`` is the permission the page needs (reconcile.auth.PERMISSIONS): a user
+    ``needs`` is the permission the page needs (reconcile.access.PERMISSIONS): a user
     without it at the school in view gets the header and why not, and nothing else."""
     user = context.require_user()
     heading, school = st.columns([5, 6], vertical_alignment="center")

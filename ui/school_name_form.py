@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from reconcile import school_name
-from reconcile.auth import AuthUser
+from reconcile.access import AuthUser
 from reconcile.db import session_factory, transaction
 from reconcile.db.models import Establishment
 from reconcile.errors import UserError

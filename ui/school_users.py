@@ -12,8 +12,8 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from reconcile import auth
-from reconcile.auth import AuthUser
+from reconcile import access, auth
+from reconcile.access import AuthUser
 from reconcile.db import session_factory, transaction
 from reconcile.errors import UserError
 from ui import context
@@ -86,14 +86,14 @@ def _add_form(user: AuthUser, rbd: int) -> None:
         name = middle.text_input("Nombre", key="cfg_new_name", placeholder="p. ej. Juan Pérez")
         # the least privileged role first chosen: a Director is made on purpose only
         role = right.selectbox("Rol", auth.SCHOOL_ROLES, key="cfg_new_role",
-                               index=auth.SCHOOL_ROLES.index(auth.PROFESOR),
-                               format_func=auth.ROLES.get, placeholder="Elija un rol")
+                               index=auth.SCHOOL_ROLES.index(access.PROFESOR),
+                               format_func=access.ROLES.get, placeholder="Elija un rol")
         email = last.text_input("Correo (opcional)", key="cfg_new_email",
                                 placeholder="p. ej. jperez@colegio.cl",
                                 help="Donde le llegan el resumen diario y las alertas")
         pressed = st.form_submit_button("Agregar usuario")
     if pressed:
-        _act(user, rbd, f"Usuario «{username.strip()}» creado ({auth.ROLES[role]}).",
+        _act(user, rbd, f"Usuario «{username.strip()}» creado ({access.ROLES[role]}).",
              partial(auth.create_school_user, email=email.strip() or None),
              username.strip(), role, name,
              forget=("cfg_new_username", "cfg_new_name", "cfg_new_role", "cfg_new_email"))
@@ -143,10 +143,10 @@ def _manage(user: AuthUser, rbd: int, others: list[auth.SchoolUser]) -> None:
     role_column, buttons = st.columns([1, 2], vertical_alignment="bottom")
     role = role_column.selectbox("Rol", auth.SCHOOL_ROLES, key=f"cfg_role_{chosen}",
                                  index=auth.SCHOOL_ROLES.index(person.role),
-                                 format_func=auth.ROLES.get, placeholder="Elija un rol")
+                                 format_func=access.ROLES.get, placeholder="Elija un rol")
     change, active, reset = buttons.columns(3)
     if change.button("Cambiar rol", key="cfg_change_role", disabled=role == person.role):
-        _act(user, rbd, f"«{chosen}» ahora es {auth.ROLES[role]}.", auth.change_role,
+        _act(user, rbd, f"«{chosen}» ahora es {access.ROLES[role]}.", auth.change_role,
              chosen, role)
     if active.button("Desactivar" if person.active else "Activar", key="cfg_toggle_active"):
         _act(user, rbd, f"«{chosen}» quedó {'desactivado' if person.active else 'activo'}.",

@@ -13,7 +13,7 @@ from datetime import datetime, time
 import streamlit as st
 
 from reconcile import settings
-from reconcile.auth import AuthUser
+from reconcile.access import AuthUser
 from reconcile.db import session_factory, transaction
 from reconcile.errors import UserError
 from reconcile.es_cl import fecha_hora

@@ -9,7 +9,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from reconcile.auth import DIRECTOR, AuthUser, authorize
+from reconcile.access import DIRECTOR, AuthUser, authorize
 from reconcile.db import session_factory, transaction
 from reconcile.db.models import EN_PROCESO, ERROR, POR_SINCRONIZAR, SIN_REGISTRO, SINCRONIZADO
 from reconcile.errors import PermissionDenied, UserError

@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from reconcile import rut as rutlib
-from reconcile.auth import AuthUser
+from reconcile.access import AuthUser
 from reconcile.db import transaction
 from reconcile.errors import UserError
 from reconcile.es_cl import rut_es

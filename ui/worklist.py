@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from reconcile.auth import AuthUser
+from reconcile.access import AuthUser
 from reconcile.db import transaction
 from reconcile.errors import UserError
 from reconcile.es_cl import fecha, rut_es

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reconcile import audit
-from reconcile.auth import AuthUser, as_auth_user, authorize
+from reconcile.access import AuthUser, as_auth_user, authorize
 from reconcile.autopilot import schedule
 from reconcile.autopilot import setting as autopilot_setting
 from reconcile.autopilot.risk import forecast

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reconcile import audit, settings
-from reconcile.auth import AuthUser, authorize
+from reconcile.access import AuthUser, authorize
 from reconcile.clock import Clock, default_clock
 from reconcile.db.models import Establishment, Setting
 from reconcile.errors import PermissionDenied, UserError

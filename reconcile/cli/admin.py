@@ -6,7 +6,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from reconcile import auth, school_name, settings
+from reconcile import access, auth, school_name, settings
 from reconcile.db import database_url, transaction
 from reconcile.db.engine import describe_url
 from reconcile.errors import UserError
@@ -34,7 +34,7 @@ def register(commands) -> None:  # noqa: ANN001
     user.required = True
     add = user.add_parser("add", help="crea un usuario")
     add.add_argument("name")
-    add.add_argument("--role", default=auth.PROFESOR, choices=list(auth.ROLES),
+    add.add_argument("--role", default=access.PROFESOR, choices=list(access.ROLES),
                      help="rol del usuario (por defecto profesor: el de menos permisos)")
     add.add_argument("--rbd", required=True, type=int, action="append",
                      help="establecimiento (repetible para un sostenedor)")

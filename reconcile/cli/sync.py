@@ -13,7 +13,7 @@ import threading
 
 from sqlalchemy import select
 
-from reconcile import auth
+from reconcile import access, auth
 from reconcile.cli.check import _date
 from reconcile.clock import default_clock, running_clock
 from reconcile.db import transaction
@@ -78,7 +78,7 @@ def run_sync(args) -> int:  # noqa: ANN001
     return 0
 
 
-def _school_of(user: auth.AuthUser, rbd: int | None) -> int:
+def _school_of(user: access.AuthUser, rbd: int | None) -> int:
     if rbd is not None:
         return rbd  # the rules refuse a school outside the user's scope, with the reason
     if len(user.rbds) == 1:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from reconcile.auth import AuthUser, allowed_roles_es, authorize
+from reconcile.access import AuthUser, allowed_roles_es, authorize
 from reconcile.db.models import Establishment
 from reconcile.errors import UserError
 from reconcile.imports.common import MAX_REASONS

@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from reconcile.auth import AuthUser, authorize
+from reconcile.access import AuthUser, authorize
 from reconcile.db.copy_binary import HEADER, TRAILER, binary_rows
 from reconcile.db.models import AuditLog, ImportBatch
 from reconcile.errors import PermissionDenied, UserError

@@ -28,7 +28,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from reconcile import settings
-from reconcile.auth import AuthUser
+from reconcile.access import AuthUser
 from reconcile.clock import Clock, default_clock
 from reconcile.collector import collector_paused
 from reconcile.corrections import close_unneeded

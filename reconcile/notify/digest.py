@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reconcile import settings
-from reconcile.auth import ASISTENCIA, DIRECTOR, ROLES
+from reconcile.access import ASISTENCIA, DIRECTOR, ROLES
 from reconcile.autopilot.summary import RIESGO, VENCIDO, Risk, RunSummary
 from reconcile.clock import Clock
 from reconcile.courses import label as course_label

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from reconcile import audit, settings
-from reconcile.auth import AuthUser, authorize
+from reconcile.access import AuthUser, authorize
 from reconcile.clock import Clock, default_clock
 from reconcile.sige.causes import OUTSIDE_CONVENIO_FIX, SIN_CONVENIO, outside_convenio
 from reconcile.sige.client import (

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reconcile import settings
-from reconcile.auth import AuthUser
+from reconcile.access import AuthUser
 from reconcile.clock import Clock
 from reconcile.db.models import (
     EN_PROCESO,

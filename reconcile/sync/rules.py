@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reconcile import audit, settings
-from reconcile.auth import DIRECTOR, AuthUser, authorize
+from reconcile.access import DIRECTOR, AuthUser, authorize
 from reconcile.clock import Clock, default_clock
 from reconcile.db.models import SIN_REGISTRO, SINCRONIZADO, Course, CourseDay
 from reconcile.errors import PermissionDenied, UserError

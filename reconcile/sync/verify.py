@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from reconcile import audit
 from reconcile import rut as rutlib
-from reconcile.auth import AuthUser, authorize
+from reconcile.access import AuthUser, authorize
 from reconcile.clock import Clock, default_clock
 from reconcile.db.models import Student
 from reconcile.errors import UserError
