@@ -40,7 +40,7 @@ def current_user() -> AuthUser | None:
 def restore_session() -> AuthUser | None:
     """The user of this browser's live login session, or None. A new connection (a
     refresh) finds the session in the cookie. Checked on every run (dashboard.py, and
-    again by require_user for a page run on its own, as in AppTest)."""
+    again by ui.page.require_user for a page run on its own, as in AppTest)."""
     with notice_when_unreachable():  # a page run on its own reads the database here first
         user = _live_user()
     _write_pending_cookie()
@@ -69,20 +69,8 @@ def _live_user() -> AuthUser | None:
     return user
 
 
-def require_user() -> AuthUser:
-    """Every page requires login: without a user, the page shows the login form."""
-    user = restore_session()
-    if user is None:
-        from ui.login import login_page  # the form needs this module: import late
-
-        login_page()
-        st.stop()
-    return user
-
-
-def selected_rbd() -> int:
-    """The school in view: one value for every page, always one of the user's schools."""
-    user = require_user()
+def selected_rbd(user: AuthUser) -> int:
+    """The school in view: one value for every page, always one of ``user``'s schools."""
     rbd = st.session_state.get(SCHOOL_KEY)
     if not _is_users_school(user, rbd):
         rbd = user.rbds[0]

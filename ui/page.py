@@ -13,8 +13,18 @@ from reconcile.access import AuthUser, page_refusal
 from reconcile.db import session_factory
 from reconcile.school import schools
 from ui import context
+from ui.login import login_page
 
 LINKS_KEY = "menu_links"  # the user's pages (ui/navigation.py), offered where a page is refused
+
+
+def require_user() -> AuthUser:
+    """Every page requires login: without a user, the page shows the login form."""
+    user = context.restore_session()
+    if user is None:
+        login_page()
+        st.stop()
+    return user
 
 
 def start(title: str, needs: str = "view") -> tuple[AuthUser, int]:
@@ -22,13 +32,13 @@ def start(title: str, needs: str = "view") -> tuple[AuthUser, int]:
 
     ``needs`` is the permission the page needs (reconcile.access.PERMISSIONS): a user
     without it at the school in view gets the header and why not, and nothing else."""
-    user = context.require_user()
+    user = require_user()
     heading, school = st.columns([5, 6], vertical_alignment="center")
     heading.title(title)
     with session_factory()() as session:
         names = {school.rbd: f"{school.name} (RBD {school.rbd})"
                  for school in schools(session, user.rbds)}
-    rbd = context.selected_rbd()
+    rbd = context.selected_rbd(user)
     with school:
         if len(user.rbds) > 1:
             # A widget's state does not carry over to another page: the selector starts
@@ -50,7 +60,7 @@ def start(title: str, needs: str = "view") -> tuple[AuthUser, int]:
 
 def account() -> None:
     """Who is logged in and the logout, under the menu."""
-    user = context.require_user()
+    user = require_user()
     with st.sidebar:
         st.markdown(f"**{user.display_name}** · {user.role_label}")
         if st.button("Cerrar sesión", key="logout", icon=":material/logout:"):
