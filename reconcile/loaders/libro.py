@@ -4,7 +4,8 @@ Long: one row per student, course, date and (optionally) class hour, with a mark
 Wide: a header block (RBD, Curso, Tipo de enseñanza, Mes), then one row per
 student and one column per day (``•`` present, ``X`` absent, blank = no record).
 Both become one canonical frame, validated in one pass; nothing is written here.
-Courses are matched against a ``CourseCatalog`` built from SIGE's nómina.
+Courses are matched against a ``CourseCatalog`` built from SIGE's nómina. The
+two layouts' headers are ``libro_layout``'s, which the nómina's reader shares.
 """
 from __future__ import annotations
 
@@ -19,10 +20,16 @@ import pandas as pd
 from reconcile import rut as rutlib
 from reconcile.loaders.courses import CourseCatalog
 from reconcile.loaders.errors import RowError, file_error, sort_errors
-from reconcile.loaders.headers import Column, find_header
 from reconcile.loaders.progress import Progress, ProgressCallback
 from reconcile.loaders.identifiers import join_rut, parse_unique_ruts
-from reconcile.loaders.nomina import looks_like_nomina
+from reconcile.loaders.libro_layout import (
+    LONG_LABELS,
+    LONG_REQUIRED,
+    WideHeader,
+    long_header,
+    wide_header,
+)
+from reconcile.loaders.nomina import looks_like_nomina, looks_like_nomina_xml
 from reconcile.loaders.report import Reporter
 from reconcile.loaders.sources import RawSheet, SourceProblem, kind_of, read_bytes, read_sheets
 from reconcile.loaders.values import (
@@ -46,23 +53,6 @@ from reconcile.loaders.wrong_tab import NOMINA, belongs_in, nomina_first
 LONG = "larga"
 WIDE = "mensual"
 
-LONG_COLUMNS = [
-    Column("rbd", "RBD", ()),
-    Column("course", "Curso", ("Nombre Curso", "Curso Nombre", "Nivel")),
-    Column("cod_ense", "Cod Tipo Enseñanza", ("Código Tipo Enseñanza", "Tipo Enseñanza",
-                                              "Cod Ense", "CodigoTipoEnsenanza")),
-    Column("cod_grado", "Cod Grado", ("Código Grado", "CodigoGrado")),
-    Column("letra", "Letra Curso", ("Letra",)),
-    Column("rut", "RUT", ("RUN", "RUT Alumno", "RUN Alumno", "RUT Estudiante", "Rut Estudiante")),
-    Column("dv", "DV", ("Dígito Verificador", "Dígito Ver.")),
-    Column("full_name", "Nombre", ("Nombre Alumno", "Alumno", "Estudiante", "Nombre Completo",
-                                   "Nombre Estudiante")),
-    Column("day", "Fecha", ("Fecha Asistencia", "Día", "Fecha Clase")),
-    Column("hour", "Hora", ("Hora de Clase", "Bloque", "Hora Pedagógica", "Hora Clase")),
-    Column("mark", "Asistencia", ("Estado", "Marca", "Registro", "Presente", "Asistencia Alumno")),
-]
-LONG_LABELS = {c.field: c.label for c in LONG_COLUMNS}
-WIDE_COLUMNS = [c for c in LONG_COLUMNS if c.field in ("rut", "dv", "full_name")]
 _BLOCK_KEYS = {
     "rbd": "rbd", "curso": "course", "tipodeensenanza": "cod_ense", "tipoensenanza": "cod_ense",
     "codtipoensenanza": "cod_ense", "codigotipoensenanza": "cod_ense", "ensenanza": "cod_ense",
@@ -117,7 +107,7 @@ def read_libro(path: Path | str | None, courses: CourseCatalog, data: bytes | No
         data, name = read_bytes(path, data, filename)
         reporter.file = name
         if kind_of(data, name) == "xml":
-            if _is_nomina_xml(data, name):
+            if looks_like_nomina_xml(data, name):  # the Libro Digital exports no XML
                 raise _Misplaced(name)
             raise SourceProblem(file_error(name, "se esperaba una planilla .csv o .xlsx"))
         sheets = read_sheets(data, name)
@@ -138,18 +128,6 @@ def read_libro(path: Path | str | None, courses: CourseCatalog, data: bytes | No
                      rows_read=len(raw), without_nomina=without_nomina)
 
 
-def looks_like_libro(sheets: list[RawSheet]) -> bool:
-    """Whether a sheet has a Libro layout: the long table's RUT, Fecha and Asistencia,
-    or the monthly sheet's RUT and a column per day."""
-    for sheet in sheets:
-        header = find_header(sheet.top, LONG_COLUMNS, {"rut", "day", "mark"}, minimum=3)
-        if header and {"rut", "day", "mark"} <= header.positions.keys():
-            return True
-        if _wide_header(sheet.top) is not None:
-            return True
-    return False
-
-
 class _Misplaced(SourceProblem):
     """The file is SIGE's nómina: one problem, saying where it goes."""
 
@@ -157,28 +135,17 @@ class _Misplaced(SourceProblem):
         super().__init__(belongs_in(name, NOMINA))
 
 
-def _is_nomina_xml(data: bytes, name: str) -> bool:
-    """An .xml the nómina's reader takes (the Libro Digital exports no XML)."""
-    from reconcile.loaders.nomina_xml import xml_records  # it builds on the nómina's columns
-
-    try:
-        raw, _ = xml_records(data, name)
-    except SourceProblem:
-        return False
-    return len(raw) > 0
-
-
 def _records(sheets: list[RawSheet], reporter: Reporter, rbd: int | None):
     parts, layouts, months = [], set(), set()
     several = len(sheets) > 1
     for sheet in sheets:
         sheet_name = sheet.name if several else None
-        long_header = find_header(sheet.top, LONG_COLUMNS, {"rut", "day", "mark"}, minimum=3)
-        if long_header and {"rut", "day", "mark"} <= long_header.positions.keys():
-            parts.append(_long_records(sheet, long_header, reporter, sheet_name))
+        header = long_header(sheet.top)
+        if header and set(LONG_REQUIRED) <= header.positions.keys():
+            parts.append(_long_records(sheet, header, reporter, sheet_name))
             layouts.add(LONG)
             continue
-        wide = _wide_header(sheet.top)
+        wide = wide_header(sheet.top)
         if wide is not None:
             part, month = _wide_records(sheet, wide, reporter, sheet_name)
             if part is not None:
@@ -187,10 +154,10 @@ def _records(sheets: list[RawSheet], reporter: Reporter, rbd: int | None):
                 months.add(month)
             layouts.add(WIDE)
             continue
-        if long_header:  # looks like a long table with columns missing
-            for missing in ("rut", "day", "mark"):
-                if missing not in long_header.positions:
-                    reporter.add(long_header.row_number, LONG_LABELS[missing], None,
+        if header:  # looks like a long table with columns missing
+            for missing in LONG_REQUIRED:
+                if missing not in header.positions:
+                    reporter.add(header.row_number, LONG_LABELS[missing], None,
                                  "falta esta columna en el encabezado", sheet_name)
             layouts.add(LONG)
     if not parts and looks_like_nomina(sheets):
@@ -265,43 +232,6 @@ def _per_distinct_pair(left: np.ndarray, right: np.ndarray, join) -> np.ndarray:
 
 # ---- wide monthly sheet -------------------------------------------------------------
 
-@dataclass
-class _Wide:
-    header_index: int
-    positions: dict[str, int]
-    written: dict[str, str]
-    days: dict[int, object]  # column position -> day number (int) or date
-    day_labels: dict[int, str]
-
-
-def _wide_header(top: list[list[object]]) -> _Wide | None:
-    from reconcile.loaders.headers import match_row
-
-    for index, row in enumerate(top):
-        positions, written = match_row(row, WIDE_COLUMNS)
-        if "rut" not in positions:
-            continue
-        days, labels = {}, {}
-        for position, cell in enumerate(row):
-            if position in positions.values():
-                continue
-            value = _day_header(cell)
-            if value is not None:
-                days[position], labels[position] = value, cell_text(cell)
-        if days:
-            return _Wide(index, positions, written, days, labels)
-    return None
-
-
-def _day_header(cell: object) -> int | date | None:
-    if isinstance(cell, date):
-        return cell if not hasattr(cell, "date") else cell.date()
-    text = cell_text(cell)
-    if re.fullmatch(r"\d{1,2}", text) and 1 <= int(text) <= 31:
-        return int(text)
-    return None
-
-
 def _block(top: list[list[object]], upto: int) -> dict[str, tuple[object, int]]:
     """Header-block values above the table: label cell, then the next non-blank cell
     (or ``Label: value`` in one cell). Returns field -> (value, row number)."""
@@ -320,7 +250,7 @@ def _block(top: list[list[object]], upto: int) -> dict[str, tuple[object, int]]:
     return found
 
 
-def _wide_records(sheet: RawSheet, wide: _Wide, reporter: Reporter, sheet_name):
+def _wide_records(sheet: RawSheet, wide: WideHeader, reporter: Reporter, sheet_name):
     block = _block(sheet.top, wide.header_index)
     month = None
     if "month" in block:

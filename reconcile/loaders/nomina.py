@@ -2,7 +2,8 @@
 
 ``read_nomina`` returns every valid row as a canonical frame and every problem
 as a ``RowError``; it never writes anywhere. The XML export is parsed in
-``nomina_xml``; both go through the same validation here.
+``nomina_xml``, handed the columns below (only this module knows them); both go
+through the same validation here.
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from reconcile.loaders.errors import RowError, file_error, sort_errors
 from reconcile.loaders.headers import Column, find_header
 from reconcile.loaders.progress import Progress, ProgressCallback
 from reconcile.loaders.identifiers import join_rut, parse_ruts
+from reconcile.loaders.libro_layout import looks_like_libro
+from reconcile.loaders.nomina_xml import xml_records
 from reconcile.loaders.report import Reporter
 from reconcile.loaders.sources import RawSheet, SourceProblem, kind_of, read_bytes, read_sheets
 from reconcile.loaders.values import (
@@ -87,9 +90,7 @@ def read_nomina(path: Path | str | None, data: bytes | None = None,
     try:
         data, name = read_bytes(path, data, filename)
         if kind_of(data, name) == "xml":
-            from reconcile.loaders.nomina_xml import xml_records
-
-            raw, written = xml_records(data, name)
+            raw, written = xml_records(data, name, COLUMNS)
             sheet = None
         else:
             raw, written, sheet = _tabular_records(data, name)
@@ -112,7 +113,7 @@ def _tabular_records(data: bytes, name: str) -> tuple[pd.DataFrame, dict[str, st
         header = find_header(sheet.top, COLUMNS, set(REQUIRED), minimum=3)
         if header and (best is None or len(header.positions) > len(best[1].positions)):
             best = (sheet, header)
-    if best is None and _looks_like_libro(sheets):
+    if best is None and looks_like_libro(sheets):
         raise _Misplaced(name, LIBRO)
     if best is None:
         raise SourceProblem(file_error(name, "no se encontró la fila de encabezados de la "
@@ -120,7 +121,7 @@ def _tabular_records(data: bytes, name: str) -> tuple[pd.DataFrame, dict[str, st
                                              "Letra Curso, Run, …)"))
     sheet, header = best
     missing = [f for f in REQUIRED if f not in header.positions]
-    if missing and _looks_like_libro(sheets):
+    if missing and looks_like_libro(sheets):
         raise _Misplaced(name, LIBRO)
     if missing:
         problems = [RowError(name, header.row_number, LABELS[f], None,
@@ -143,11 +144,13 @@ def looks_like_nomina(sheets: list[RawSheet]) -> bool:
     return False
 
 
-def _looks_like_libro(sheets: list[RawSheet]) -> bool:
-    # imported here: the Libro's loader imports this module (its courses come from SIGE)
-    from reconcile.loaders.libro import looks_like_libro
-
-    return looks_like_libro(sheets)
+def looks_like_nomina_xml(data: bytes, name: str) -> bool:
+    """Whether an .xml is one this reader takes: SIGE's export, with ``alumno`` records."""
+    try:
+        raw, _ = xml_records(data, name, COLUMNS)
+    except SourceProblem:
+        return False
+    return len(raw) > 0
 
 
 class _Misplaced(SourceProblem):

@@ -4,7 +4,8 @@ no external resources).
 Layout: ``tipo_ensenanza[@codigo] > curso[@grado, @letra] > alumno[@run, @digito_ve,
 ...]``; RBD and year are taken from any ancestor's attributes (e.g. the root's
 ``rbd`` and ``ano``). Fields may also come as child elements of ``alumno``. Each
-record's row number is the line of its ``<alumno>`` tag.
+record's row number is the line of its ``<alumno>`` tag. Which names are which
+field is the columns the caller hands in (the nómina's reader: its ``COLUMNS``).
 """
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from reconcile.loaders.errors import file_error
-from reconcile.loaders.headers import match_row
-from reconcile.loaders.nomina import COLUMNS
+from reconcile.loaders.headers import Column, match_row
 from reconcile.loaders.sources import SourceProblem
 from reconcile.loaders.values import header_key
 
@@ -38,8 +38,9 @@ def _local(tag: str) -> str:
 class _Collector:
     """An expat target that keeps one flat record per ``alumno``."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, columns: list[Column]) -> None:
         self.name = name
+        self.columns = columns
         self.parser: DefusedXMLParser | None = None
         self.stack: list[tuple[str, dict[str, object]]] = []
         self.records: list[dict[str, object]] = []
@@ -61,7 +62,7 @@ class _Collector:
                 self.written.setdefault("year", attr)
             else:
                 general_names.append((attr, value))
-        positions, written = match_row([a for a, _ in general_names], COLUMNS)
+        positions, written = match_row([a for a, _ in general_names], self.columns)
         for field_name, position in positions.items():
             fields.setdefault(field_name, general_names[position][1])
             self.written.setdefault(field_name, written[field_name])
@@ -91,7 +92,7 @@ class _Collector:
             self.records.append(record)
         elif self.stack and self.stack[-1][0] == _STUDENT:
             # <alumno><run>123</run>...: a child element as a field
-            positions, written = match_row([tag.rsplit("}", 1)[-1]], COLUMNS)
+            positions, written = match_row([tag.rsplit("}", 1)[-1]], self.columns)
             for field_name in positions:
                 self.stack[-1][1].setdefault(field_name, "".join(self._text).strip())
                 self.written.setdefault(field_name, written[field_name])
@@ -101,8 +102,11 @@ class _Collector:
         return None
 
 
-def xml_records(data: bytes, name: str) -> tuple[pd.DataFrame, dict[str, str]]:
-    collector = _Collector(name)
+def xml_records(data: bytes, name: str, columns: list[Column]
+                ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """One raw record per ``alumno`` (index = its line), fields named by ``columns``
+    (plus the course and year attributes), and each field's name as written."""
+    collector = _Collector(name, columns)
     parser = DefusedXMLParser(target=collector, forbid_dtd=True)
     collector.parser = parser
     try:
