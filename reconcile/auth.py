@@ -19,7 +19,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from reconcile import sessions, settings
+from reconcile import email_address, sessions, settings
 from reconcile.access import (ASISTENCIA, DIRECTOR, PROFESOR, ROLES, SOSTENEDOR, AuthUser,
                               as_auth_user, authorize)
 from reconcile.audit import record
@@ -27,7 +27,6 @@ from reconcile.clock import Clock, default_clock
 from reconcile.db.engine import session_factory
 from reconcile.db.models import Establishment, LoginThrottle, User, UserSchool
 from reconcile.errors import PermissionDenied, UserError
-from reconcile.notify import addresses
 
 MIN_PASSWORD_LENGTH = 8
 FORGET_FAILURES_AFTER = timedelta(days=1)  # failures older than this no longer count
@@ -49,7 +48,7 @@ def check_email(text: str | None) -> str | None:
     if text is None or not text.strip():
         return None
     try:
-        return addresses.address(text)
+        return email_address.address(text)
     except ValueError as problem:
         raise UserError(f"Correo no válido: «{text.strip()}»: {problem}.") from None
 

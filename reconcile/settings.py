@@ -23,14 +23,13 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from reconcile import settings_together
+from reconcile import email_address, settings_together
 from reconcile.access import AuthUser, authorize
 from reconcile.audit import record
 from reconcile.clock import Clock, default_clock
 from reconcile.db.models import Establishment, Setting
 from reconcile.errors import PermissionDenied, UserError
 from reconcile.es_cl import numero
-from reconcile.notify import addresses
 from reconcile.sige_calendar import Month, _close_out_of_place, validate_close_value
 
 GLOBAL = 0
@@ -261,7 +260,7 @@ KEYS: dict[str, Key] = {k.name: k for k in [
     Key("mail.smtp_user", None, _user_name, help="Usuario de la cuenta de correo"),
     Key("mail.smtp_password", None, _password, secret=True,
         help="Contraseña de la cuenta de correo"),
-    Key("mail.from", "Asistencia SIGE <asistencia-sige@localhost>", addresses.sender,
+    Key("mail.from", "Asistencia SIGE <asistencia-sige@localhost>", email_address.sender,
         help="Remitente de los correos"),
     Key("autopilot.enabled", "no", _yes_no, per_school=True,
         help="Envío automático: cada día trabajado, a su hora, lo listo se envía a SIGE"),

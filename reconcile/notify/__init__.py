@@ -2,7 +2,6 @@
 digest and the alerts. Counts, courses, dates and Casos only: never a RUT or a
 child's name, and addresses never in the log.
 
-- ``addresses``: what an e-mail address is (one validator for users and settings)
 - ``config``: the mail settings read once (server, security, sender, ``.eml`` folder)
 - ``delivery``: one message out, by SMTP or as an ``.eml`` file; errors in Spanish
 - ``outbox``: queue, claim under a lease, deliver, retry with backoff, never twice

@@ -19,10 +19,11 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from reconcile import email_address
 from reconcile.clock import Clock
 from reconcile.errors import UserError
 from reconcile.es_cl import fecha_hora
-from reconcile.notify import addresses, config, wording
+from reconcile.notify import config, wording
 from reconcile.notify.config import MailSettings
 
 log = logging.getLogger(__name__)
@@ -216,7 +217,7 @@ def send_test(session: Session, to: str, clock: Clock, url: str | None = None) -
     """Send a test message to ``to`` now with the stored settings. Raises UserError for
     a bad address and ``DeliveryFailed`` (Spanish) when the server did not take it."""
     try:
-        recipient = addresses.address(to)
+        recipient = email_address.address(to)
     except ValueError as problem:
         raise UserError(f"La dirección «{to}» no es válida: {problem}.") from None
     mail = config.read(session, url)
