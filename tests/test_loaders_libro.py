@@ -8,7 +8,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from reconcile.loaders import CourseCatalog, CourseRef, deciding_marks, read_libro
+from reconcile.loaders import CourseCatalog, CourseRef, read_libro
+from reconcile.payload import deciding_marks
 from reconcile.loaders.libro import FRAME_COLUMNS
 
 SAMPLES = Path(__file__).parent / "data" / "samples"
