@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -72,6 +73,10 @@ EN_PROCESO = "en_proceso"
 SINCRONIZADO = "sincronizado"
 ERROR = "error"
 DAY_STATES = (SIN_REGISTRO, POR_SINCRONIZAR, EN_PROCESO, SINCRONIZADO, ERROR)
+
+# Job states (reconcile.sync.jobs: en_cola, esperando_reporte, terminado); the database
+# refuses any other (migration 0007).
+JOB_STATES = ("en_cola", "esperando_reporte", "terminado")
 
 # Student identifier kinds (reconcile.rut).
 DEFINITIVE = "definitive"
@@ -235,7 +240,11 @@ class SyncJob(Base):
     live in ``reconcile.sync.jobs``; a worker claims a job by taking its lease."""
 
     __tablename__ = "sync_job"
-    __table_args__ = (Index("ix_sync_job_state_next", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_sync_job_state_next", "state", "next_attempt_at"),
+        CheckConstraint("state IN ({})".format(", ".join(f"'{s}'" for s in JOB_STATES)),
+                        name="state"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rbd: Mapped[int] = mapped_column(ForeignKey("establishment.rbd"), index=True)

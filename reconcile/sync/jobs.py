@@ -7,6 +7,10 @@ Job states, and the only moves between them:
        │  └─Caso 3: back to en_cola, later (backoff)    └─not yet: asked again later
        └─refused, month closed, no convenio──────────────────────> terminado
 
+Each move checks the state it starts from (``TransitionError`` when it is not,
+always a bug: the worker holds the row locked while it decides) and the database
+refuses any state but these three (a CHECK constraint, as procrastinate's enum).
+
 A worker *claims* a due job by taking its lease (``claimed_by``, ``lease_until``)
 and renews the lease while it works; a lease that runs out (a worker that died)
 is taken over by the next claim. PostgreSQL claims with ``FOR UPDATE SKIP
@@ -16,7 +20,7 @@ LOCKED``; SQLite, which has one writer at a time, with the same single
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -33,6 +37,16 @@ ACTIVE = (EN_COLA, ESPERANDO_REPORTE)
 _CHUNK = 1000  # ids per IN (...) list
 LABELS_ES = {EN_COLA: "En cola", ESPERANDO_REPORTE: "Esperando el resultado de SIGE",
              TERMINADO: "Terminado"}
+
+
+class TransitionError(RuntimeError):
+    """A move a job's state does not allow (sent twice, finished twice...): a bug."""
+
+
+def _expect(job: SyncJob, allowed: tuple[str, ...], move: str) -> None:
+    if job.state not in allowed:
+        raise TransitionError(f"envío {job.id}: «{move}» parte de {' o '.join(allowed)}, "
+                              f"pero está {job.state}")
 
 
 def create(session: Session, rbd: int, units: dict[tuple[date, int, int], list[Course]],
@@ -84,6 +98,11 @@ def carry(session: Session, job: SyncJob, course_ids: Iterable[int]) -> None:
     session.flush()
 
 
+def active_schools(session: Session) -> set[int]:
+    """The schools (RBD) with an active job."""
+    return set(session.scalars(select(SyncJob.rbd).where(SyncJob.state.in_(ACTIVE))))
+
+
 def active_course_days(session: Session, rbd: int, first: date, last: date
                        ) -> set[tuple[int, date]]:
     """(course id, date) pairs of the school that an active job holds."""
@@ -118,6 +137,9 @@ def claim_due(session: Session, worker: str, limit: int, now: datetime,
            .order_by(SyncJob.next_attempt_at, SyncJob.id)
            .limit(limit)
            .with_for_update(skip_locked=True))
+    # The starting state is checked in the locked subquery. The outer WHERE keeps only
+    # the lease test: with one condition more PostgreSQL may plan a nested-loop semi
+    # join that runs the LIMIT subquery again for each row and takes more than ``limit``.
     rows = session.execute(
         update(SyncJob)
         .where(SyncJob.id.in_(due.scalar_subquery()),
@@ -141,7 +163,8 @@ def renew(session: Session, worker: str, job_ids: Iterable[int], now: datetime,
     if not ids:
         return 0
     return session.execute(
-        update(SyncJob).where(SyncJob.id.in_(ids), SyncJob.claimed_by == worker)
+        update(SyncJob).where(SyncJob.id.in_(ids), SyncJob.claimed_by == worker,
+                              SyncJob.state.in_(ACTIVE))
         .values(lease_until=now + lease)
         .execution_options(synchronize_session=False)).rowcount
 
@@ -152,34 +175,59 @@ def release(session: Session, worker: str, job_ids: Iterable[int]) -> int:
     if not ids:
         return 0
     return session.execute(
-        update(SyncJob).where(SyncJob.id.in_(ids), SyncJob.claimed_by == worker)
+        update(SyncJob).where(SyncJob.id.in_(ids), SyncJob.claimed_by == worker,
+                              SyncJob.state.in_(ACTIVE))
         .values(claimed_by=None, lease_until=None)
         .execution_options(synchronize_session=False)).rowcount
 
 
 def held(session: Session, job_id: int, worker: str) -> SyncJob | None:
-    """The job, locked for this transaction, if this worker still holds its lease."""
+    """The job, locked for this transaction, if this worker still holds its lease
+    (None when it lapsed and another worker took the job: this one writes nothing)."""
     job = session.scalar(select(SyncJob).where(SyncJob.id == job_id)
                          .with_for_update())
     return job if job is not None and job.claimed_by == worker else None
 
 
-def retry_later(job: SyncJob, at: datetime, why: str, now: datetime) -> None:
-    """Keep the job active and give it back, due at ``at``."""
+def retry_later(job: SyncJob, at: datetime, why: str | None, now: datetime) -> None:
+    """Keep the job active (in its state) and give it back, due at ``at``."""
+    _expect(job, ACTIVE, "reintentar más tarde")
     job.next_attempt_at, job.last_error, job.updated_at = at, why, now
     job.claimed_by, job.lease_until = None, None
 
 
+def send_failed(job: SyncJob, wait: Callable[[int], timedelta], why: str,
+                now: datetime) -> None:
+    """SIGE could not take the send (Caso 3): one attempt more, due again after
+    ``wait(attempts)``."""
+    _expect(job, (EN_COLA,), "reintentar el envío")
+    job.attempts += 1
+    retry_later(job, now + wait(job.attempts), why, now)
+
+
 def sent(job: SyncJob, ticket: str, record_hash: str, first_poll: datetime,
          now: datetime) -> None:
+    """SIGE took the send (a ticket): ask for its report from ``first_poll`` on."""
+    _expect(job, (EN_COLA,), "enviado")
     job.state, job.ticket, job.record_hash = ESPERANDO_REPORTE, ticket, record_hash
+    job.attempts += 1
     job.sent_at, job.polls, job.last_error = now, 0, None
     retry_later(job, first_poll, None, now)
+
+
+def poll_later(job: SyncJob, wait: Callable[[int], timedelta], deadline: datetime,
+               why: str | None, now: datetime) -> None:
+    """No final report yet: one poll more, asked again after ``wait(polls)`` (never
+    after ``deadline``)."""
+    _expect(job, (ESPERANDO_REPORTE,), "preguntar de nuevo por el resultado")
+    job.polls += 1
+    retry_later(job, min(now + wait(job.polls), deadline), why, now)
 
 
 def finish(job: SyncJob, outcome: str, cause: str | None, now: datetime,
            why: str | None = None) -> None:
     """The job is over: its courses free for a new request."""
+    _expect(job, ACTIVE, "terminar")
     job.state, job.outcome, job.cause = TERMINADO, outcome, cause
     job.finished_at, job.updated_at, job.claimed_by, job.lease_until = now, now, None, None
     job.next_attempt_at = None

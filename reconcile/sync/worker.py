@@ -18,6 +18,8 @@ during the call:
 
 Retries live in one layer each: the client's are seconds long and bounded per
 call; the job's run for hours. Every day-state change goes through ``states``.
+The worker runs no SQL of its own: the queue's reads and writes are ``jobs``', the
+convenio refusals ``convenio``'s.
 Log lines name jobs, schools, dates and courses, never RUTs or credentials.
 
 The worker is also the schools' clock (``_school_clock``, at most every
@@ -31,7 +33,6 @@ the runs due at its start and delivers the outbox before it stops.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import random
@@ -43,7 +44,6 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from reconcile import audit, courses, housekeeping, payload, settings
@@ -51,7 +51,7 @@ from reconcile.autopilot import risk as close_risk
 from reconcile.autopilot import run as autopilot_run
 from reconcile.clock import Clock
 from reconcile.db import transaction
-from reconcile.db.models import ERROR, SIN_REGISTRO, SINCRONIZADO, ConvenioRejection, SyncJob
+from reconcile.db.models import ERROR, SIN_REGISTRO, SINCRONIZADO, SyncJob
 from reconcile.db.outage import Outage
 from reconcile.es_cl import fecha
 from reconcile.notify import digest, outbox
@@ -71,7 +71,7 @@ from reconcile.sige.client import (
     SigeUnavailable,
 )
 from reconcile.sige.config import CREDENTIAL_KEYS, client_from_settings
-from reconcile.sync import grades, jobs, states
+from reconcile.sync import convenio, grades, jobs, states
 from reconcile.sync.outcomes import per_course
 
 log = logging.getLogger(__name__)
@@ -195,9 +195,8 @@ class Worker:
         whose stored credentials changed since SIGE refused them is not waiting)."""
         try:
             with transaction(self.url) as session:
-                waiting = set(session.scalars(select(SyncJob.rbd).where(
-                    SyncJob.state.in_(jobs.ACTIVE))))
-                return all(_still_refused(session, rbd) for rbd in waiting)
+                return all(convenio.still_refused(session, rbd)
+                           for rbd in jobs.active_schools(session))
         except Exception as error:
             if not self.outage.hit(error):
                 raise
@@ -357,18 +356,11 @@ class Worker:
             self._settle(session, job, ERROR, SIN_CONVENIO, now,
                          "El establecimiento no tiene credenciales del convenio SIGE.")
             return None
-        rejection = session.get(ConvenioRejection, job.rbd)
-        if rejection is not None:
-            if rejection.credentials_hash == _fingerprint(credentials):
-                jobs.retry_later(job, now + self.timing.retry_max,
-                                 "SIGE rechazó las credenciales del convenio: el envío espera "
-                                 "a que el Director las corrija en Configuración.", now)
-                return None
-            # new credentials: try them (a statement, not an ORM delete: another worker
-            # may have cleared the same rejection a moment ago)
-            session.execute(delete(ConvenioRejection).where(
-                ConvenioRejection.rbd == job.rbd,
-                ConvenioRejection.credentials_hash == rejection.credentials_hash))
+        if convenio.refuses(session, job.rbd, credentials):
+            jobs.retry_later(job, now + self.timing.retry_max,
+                             "SIGE rechazó las credenciales del convenio: el envío espera "
+                             "a que el Director las corrija en Configuración.", now)
+            return None
         earlier = jobs.earlier_in_grade(session, job)
         if earlier is not None:  # the grade's calls go one after the other
             jobs.retry_later(job, now + self.timing.first_poll,
@@ -405,24 +397,22 @@ class Worker:
                 return  # the lease lapsed and another worker has the job
             now = self.clock.now()
             if isinstance(result, SigeCredentialsRejected):
-                credentials = settings.get_values(session, list(CREDENTIAL_KEYS), job.rbd)
-                session.merge(ConvenioRejection(rbd=job.rbd,
-                                                credentials_hash=_fingerprint(credentials),
-                                                rejected_at=now, detail=result.detail))
+                convenio.remember(session, job.rbd,
+                                  settings.get_values(session, list(CREDENTIAL_KEYS), job.rbd),
+                                  result.detail, now)
                 self._settle(session, job, ERROR, SIN_CONVENIO, now, result.detail,
                              _plain(result.messages))
             elif isinstance(result, SigeRejected):
                 self._settle(session, job, ERROR, RECHAZADO, now, result.detail,
                              _plain(result.messages))
             elif isinstance(result, SigeError) or result.state == SEMILLA_EXPIRADA:
-                job.attempts += 1  # Caso 3 (or a semilla still refused): again, later
+                # Caso 3 (or a semilla still refused): again, later
                 why = result.detail if isinstance(result, SigeError) else \
                     "SIGE no aceptó la semilla; se reintentará."
-                jobs.retry_later(job, now + self.timing.retry_wait(job.attempts), why, now)
+                jobs.send_failed(job, self.timing.retry_wait, why, now)
                 log.info("envío %s: SIGE no disponible (intento %d); se reintentará",
                          job.id, job.attempts)
             elif result.accepted:
-                job.attempts += 1
                 jobs.sent(job, result.ticket, record.content_hash(),
                           now + self.timing.first_poll, now)
                 counts = {c.letra: (len(c.presentes), len(c.ausentes)) for c in record.courses}
@@ -456,11 +446,9 @@ class Worker:
                 self._settle(session, job, ERROR, states.SIN_RESPUESTA, now,
                              "SIGE no entregó el resultado del envío dentro del plazo.")
             else:
-                job.polls += 1
-                due = min(now + self.timing.poll_wait(job.polls),
-                          sent_at + self.timing.report_deadline)
                 why = report.detail if isinstance(report, SigeError) else None
-                jobs.retry_later(job, due, why, now)
+                jobs.poll_later(job, self.timing.poll_wait, sent_at + self.timing.report_deadline,
+                                why, now)
         if rejected:
             self._alert_rejection(rbd, rejected)
 
@@ -530,18 +518,6 @@ def _rejection_line(course, day, cause: str | None) -> str:  # noqa: ANN001
     """«3° Básico A 05-11-2026: Caso 1: …» (the course's name, the date, the Caso)."""
     name = courses.label(course.cod_ense, course.cod_grado, course.letra, course.desc_grado)
     return f"{name} {fecha(day)}: {states.CAUSES_ES.get(cause, cause or RECHAZADO)}"
-
-
-def _still_refused(session: Session, rbd: int) -> bool:
-    """Whether the school's stored credentials are the ones SIGE refused."""
-    rejection = session.get(ConvenioRejection, rbd)
-    return rejection is not None and rejection.credentials_hash == _fingerprint(
-        [settings.get_value(session, key, rbd) for key in CREDENTIAL_KEYS])
-
-
-def _fingerprint(credentials: list[str | None]) -> str:
-    """A digest to recognise the same credentials later without keeping them twice."""
-    return hashlib.sha256("\x1f".join(v or "" for v in credentials).encode()).hexdigest()
 
 
 def _plain(messages: tuple[str, ...]) -> list[dict]:
