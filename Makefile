@@ -46,7 +46,9 @@ run: demo
 		--server.port $(PORT) --browser.gatherUsageStats false > data/panel.log 2>&1 \
 		|| { echo "El panel se detuvo con un error (data/panel.log):"; tail -n 20 data/panel.log; }
 
+# The layers first (.importlinter: it names the arrow that breaks them), then the suite.
 test: setup
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest
 
 # The importers against many more hostile files than `make test` tries (500, always the

@@ -58,7 +58,7 @@ from reconcile.demo_setup import DEMO_CREDENTIALS, build_demo  # noqa: E402
 from reconcile.imports import import_libro, import_sige  # noqa: E402
 from reconcile.school import calendar_for  # noqa: E402
 from reconcile.sync import jobs, rules  # noqa: E402
-from reconcile.sync.worker import Worker, make_client  # noqa: E402
+from reconcile.worker import Worker, make_client  # noqa: E402
 
 NOW = datetime(2026, 11, 27, 10, 0)  # November 2026 is SIGE's month; 20 worked days so far
 LATENCY = 0.2  # seconds per SOAP answer in part a

@@ -15,10 +15,10 @@ from reconcile.access import ROLES
 from reconcile.autopilot.run import HELD_CAUSES_ES
 from reconcile.corrections import APPROVE_ACTION, UNDO_ACTION, neutralise
 from reconcile.es_cl import fecha, fecha_hora, numero, rut_es
-from reconcile.sync import states
+from reconcile import day_states as states
 from reconcile.sync.rules import OVERRIDE_ACTION, REQUEST_ACTION
 from reconcile.sync.verify import ACTION as VERIFY_ACTION
-from reconcile.sync.worker import OUTCOME_ACTION
+from reconcile.sync.outcomes import OUTCOME_ACTION
 
 if TYPE_CHECKING:
     from reconcile.access import AuthUser

@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from reconcile import day_states
 from reconcile.db.models import AttendanceMark, Course, CourseDay, RutCorrection, Student
 from reconcile.sige.envelopes import AttendanceRecord, CourseAttendance, Run
 
@@ -229,8 +230,6 @@ def refresh_course_days(session: Session, rbd: int, keys: Iterable[tuple[int, da
     move each one (a synced day whose payload changed goes back to
     ``por_sincronizar``). Returns the days that were synced or in process and went
     back."""
-    from reconcile.sync import states
-
     payloads = stored_payloads(session, rbd, keys)
     back = []
     days = _course_days(session, rbd, payloads)
@@ -238,7 +237,7 @@ def refresh_course_days(session: Session, rbd: int, keys: Iterable[tuple[int, da
         day = days.get(key)
         if day is None:
             continue  # never imported: nothing to move
-        if states.on_payload_changed(day, payload.hash if payload else None, now):
+        if day_states.on_payload_changed(day, payload.hash if payload else None, now):
             back.append(day)
     return back
 

@@ -35,7 +35,7 @@ from reconcile.sige.emulator import (
     serve_in_thread,
 )
 from reconcile.sync import rules
-from reconcile.sync.worker import Worker
+from reconcile.worker import Worker
 from tests.cli_helpers import ROOT
 
 NOW = datetime(2026, 11, 16, 10, 0)  # SIGE's current month: November 2026

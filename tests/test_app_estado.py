@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 import pytest
 
-from reconcile.sync import states
+from reconcile import day_states as states
 from tests.app_helpers import open_page
 from tests.page_sync_helpers import (
     NOT_READY,

@@ -23,7 +23,7 @@ from reconcile.db.outage import UNREACHABLE_ES
 from reconcile.demo import write_files
 from reconcile.imports import import_libro, import_sige
 from reconcile.sync import jobs
-from reconcile.sync.worker import Worker
+from reconcile.worker import Worker
 from tests.app_helpers import app, log_in, make_school, make_user
 from tests.cli_helpers import run_cli, snapshot
 from tests.sync_helpers import (

@@ -14,7 +14,7 @@ from reconcile import auth, housekeeping, sessions
 from reconcile.clock import FixedClock
 from reconcile.db import transaction
 from reconcile.db.models import AuditLog, Establishment, LoginSession, LoginThrottle
-from reconcile.sync.worker import Worker
+from reconcile.worker import Worker
 
 PASSWORD = "clave-segura-123"
 NIGHT = datetime(2026, 11, 16, 2, 0)  # before the purge hour (03:00)

@@ -16,7 +16,7 @@ from reconcile.db import transaction
 from reconcile.db.models import Course, CourseDay, OutboxMessage
 from reconcile.notify import digest, outbox
 from reconcile.sige.causes import CASO_1, CASO_2
-from reconcile.sync import states
+from reconcile import day_states as states
 from tests.mail_helpers import (
     RUT_PATTERN,
     bodies,

@@ -18,7 +18,7 @@ from reconcile.demo import write_files
 from reconcile.demo.school import REGULAR
 from reconcile.imports import import_libro
 from reconcile.sync import jobs
-from reconcile.sync.worker import Worker
+from reconcile.worker import Worker
 from tests.sync_helpers import (
     NOW,
     accepted_sends,

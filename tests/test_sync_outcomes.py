@@ -12,7 +12,7 @@ import pytest
 
 from reconcile.clock import RunningClock
 from reconcile.sync import jobs
-from reconcile.sync.worker import Worker
+from reconcile.worker import Worker
 from tests.sync_helpers import (
     NOW,
     all_jobs,

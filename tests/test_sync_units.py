@@ -27,8 +27,9 @@ from reconcile.db.models import (
     SyncJob,
     SyncJobCourse,
 )
-from reconcile.sync import jobs, states
-from reconcile.sync.states import Day
+from reconcile.sync import jobs
+from reconcile import day_states as states
+from reconcile.day_states import Day
 from tests.test_matching_db import B, D1, D2, D3, IPE, JOSE, RBD, A, E, seed_school
 
 T0 = datetime(2026, 11, 16, 10, 0)

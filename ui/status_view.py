@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from reconcile.db.models import EN_PROCESO, ERROR, POR_SINCRONIZAR, SIN_REGISTRO, SINCRONIZADO
 from reconcile.es_cl import fecha, fecha_hora, rut_es
-from reconcile.sync import states
+from reconcile import day_states as states
 from reconcile.sync.status import (
     SHORT_ES,
     STATE_ORDER,

@@ -15,7 +15,8 @@ from reconcile.db.models import EN_PROCESO, ERROR, POR_SINCRONIZAR, SIN_REGISTRO
 from reconcile.errors import PermissionDenied, UserError
 from reconcile.es_cl import cantidad, fecha
 from reconcile.sige_calendar import Month
-from reconcile.sync import grades, rules, states
+from reconcile.sync import grades, rules
+from reconcile import day_states as states
 from reconcile.sync.plan_reading import queued_counts, split_refusals
 from reconcile.sync.status import (
     SHORT_ES,

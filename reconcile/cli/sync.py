@@ -22,9 +22,10 @@ from reconcile.errors import UserError
 from reconcile.es_cl import cantidad, fecha, fecha_hora
 from reconcile.school import calendar_for
 from reconcile.sige_calendar import Month
-from reconcile.sync import rules, states
+from reconcile.sync import rules
+from reconcile import day_states as states
 from reconcile.sync.status import MonthStatus, month_status
-from reconcile.sync.worker import Worker
+from reconcile.worker import Worker
 
 
 def register(commands) -> None:  # noqa: ANN001

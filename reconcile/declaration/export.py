@@ -16,7 +16,7 @@ from reconcile.declaration.detail import director_overrides, students_by_course
 from reconcile.declaration.summary import CourseSummary, Declaration, SchoolSummary, Tally
 from reconcile.es_cl import fecha, fecha_hora, rut_es
 from reconcile.spreadsheets import Sheet
-from reconcile.sync import states
+from reconcile import day_states as states
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COURSE_HEADERS = ("Curso", "Código", "Matrícula", "Días trabajados", "Días sincronizados",

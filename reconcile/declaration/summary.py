@@ -55,7 +55,7 @@ from reconcile.payload import active_corrections, deciding_rows
 from reconcile.school import calendar_for
 from reconcile.sige.causes import CASO_1, CASO_2, RECHAZADO
 from reconcile.sige_calendar import Month
-from reconcile.sync import states
+from reconcile import day_states as states
 
 # Why a course-day blocks the declaration, beside the error causes of ``states.CAUSES_ES``.
 SIN_ASISTENCIA = "sin_asistencia"  # a worked day of the school without the course's record

@@ -4,7 +4,7 @@ The file is the full picture of the course-days it contains: for each (course,
 date) in the file, marks are added, changed or removed to match it; course-days
 the file does not mention are left alone. Each affected course-day gets the hash
 of the payload SIGE would get (``reconcile.payload``), and the
-day-state rule in ``reconcile.sync.states`` moves it (a synced day whose marks
+day-state rule in ``reconcile.day_states`` moves it (a synced day whose marks
 changed becomes ``por_sincronizar``).
 
 A month of a large school is ~50,000 marks, so everything here works on whole
@@ -62,7 +62,7 @@ from reconcile.loaders.libro import read_libro
 from reconcile.loaders.progress import Progress, ProgressCallback
 from reconcile.loaders.values import group_codes
 from reconcile.payload import active_corrections, deciding_rows, payload_hashes
-from reconcile.sync import states
+from reconcile import day_states as states
 
 _READING = 0.35  # share of the progress bar for reading and validating the file
 _COURSE_DAY_COLUMNS = ["rbd", "course_id", "day", "payload_hash", "state", "cause", "updated_at"]

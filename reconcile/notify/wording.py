@@ -19,7 +19,7 @@ from datetime import timedelta
 from reconcile.autopilot.summary import RIESGO, VENCIDO, Risk
 from reconcile.db.models import SIN_REGISTRO
 from reconcile.es_cl import duracion, fecha_hora
-from reconcile.sync.states import CAUSES_ES
+from reconcile.day_states import CAUSES_ES
 
 MAX_LINES = 40  # per list: the rest is counted, and the panel has them all
 PRIVACY_NOTE = ("Este correo no incluye RUT ni nombres de estudiantes: véalos en el panel, "

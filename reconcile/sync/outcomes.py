@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from reconcile.db.models import AttendanceMark, Enrolment, Student, SyncJob
 from reconcile.sige.causes import Finding, normalise
 
+OUTCOME_ACTION = "sync.outcome"  # the audit entry of what SIGE answered about a send
+
 
 def per_course(session: Session, job: SyncJob, findings: tuple[Finding, ...]
                ) -> dict[int, list[Finding]]:

@@ -36,7 +36,7 @@ from reconcile.db.models import (
 from reconcile.es_cl import cantidad, duracion, fecha, fecha_hora, numero
 from reconcile.sige.causes import RECHAZADO
 from reconcile.sige_calendar import Month, SigeCalendar
-from reconcile.sync import states as day_states
+from reconcile import day_states
 from reconcile.sync.status import _is_worked as is_worked
 from reconcile.sync.status import WORST_FIRST, month_notice
 

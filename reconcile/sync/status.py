@@ -37,7 +37,8 @@ from reconcile.school import calendar_for, course_labels, student_names
 from reconcile.sige.causes import (CASO_1, CASO_2, CASO_3, RECHAZADO, SIN_CONVENIO, CauseRules,
                                    find_run, sin_convenio_fix)
 from reconcile.sige_calendar import Month, SigeCalendar
-from reconcile.sync import jobs, states
+from reconcile.sync import jobs
+from reconcile import day_states as states
 
 NOT_SYNCED = (POR_SINCRONIZAR, EN_PROCESO, ERROR)  # a record SIGE does not have yet
 STATE_ORDER = (SIN_REGISTRO, POR_SINCRONIZAR, EN_PROCESO, SINCRONIZADO, ERROR)

@@ -1,4 +1,5 @@
-"""The worker: sends claimed jobs to SIGE and follows each ticket to its final report.
+"""The worker, the school's clock: sends claimed jobs to SIGE, follows each ticket to its final
+report, and runs what is due (envío automático, forecast, mail, daily clean-up).
 
 One loop claims due jobs (``jobs.claim``) up to ``sync.concurrency`` at a time and
 hands each to a thread; a heartbeat renews the leases of the jobs in hand. A job's
@@ -17,7 +18,7 @@ during the call:
   ``sync.report_deadline_hours`` -> ``error`` / ``sin_respuesta``.
 
 Retries live in one layer each: the client's are seconds long and bounded per
-call; the job's run for hours. Every day-state change goes through ``states``.
+call; the job's run for hours. Every day-state change goes through ``day_states``.
 The worker runs no SQL of its own: the queue's reads and writes are ``jobs``', the
 convenio refusals ``convenio``'s.
 Log lines name jobs, schools, dates and courses, never RUTs or credentials.
@@ -71,11 +72,11 @@ from reconcile.sige.client import (
     SigeUnavailable,
 )
 from reconcile.sige.config import CREDENTIAL_KEYS, client_from_settings
-from reconcile.sync import convenio, grades, jobs, states
-from reconcile.sync.outcomes import per_course
+from reconcile.sync import convenio, grades, jobs
+from reconcile import day_states as states
+from reconcile.sync.outcomes import OUTCOME_ACTION, per_course
 
 log = logging.getLogger(__name__)
-OUTCOME_ACTION = "sync.outcome"
 CALENDAR_SECONDS = 60.0
 CLOCK_SECONDS = 5.0  # the schools' clock: due runs, risks and mail looked at this often
 
