@@ -72,6 +72,23 @@ def test_a_finished_job_is_never_claimed_renewed_or_released(db_url):
         assert jobs.claim(session, "w2", 1, NOW + timedelta(hours=1), lease) == []
 
 
+def test_a_claim_never_takes_more_than_its_limit_among_many_jobs(db_url):
+    """The due jobs are picked once (a materialized CTE): whatever plan the database
+    chooses, a claim leases at most ``limit``, the earliest due, and claims never overlap."""
+    lease = timedelta(seconds=60)
+    with transaction(db_url) as session:
+        ids, _ = seed_jobs(session, count=120)
+        session.execute(update(SyncJob).where(SyncJob.id.in_(ids[:10]))
+                        .values(state=jobs.TERMINADO, outcome=SINCRONIZADO))
+    taken = []
+    for n in range(55):
+        with transaction(db_url) as session:
+            claimed = jobs.claim(session, f"w{n}", 2, NOW, lease)
+        assert len(claimed) <= 2
+        taken += claimed
+    assert taken == ids[10:]  # each once, in order, none finished
+
+
 def test_the_database_refuses_a_state_outside_the_queue(db_url):
     with transaction(db_url) as session:
         ids, _ = seed_jobs(session, count=1)

@@ -131,18 +131,19 @@ def claim_due(session: Session, worker: str, limit: int, now: datetime,
     right after, so the lease is seen by others)."""
     if limit <= 0:
         return []
+    # As procrastinate's fetch_job: the due jobs are picked and locked once, in a
+    # MATERIALIZED CTE (never folded into the UPDATE, so the LIMIT cannot run again per
+    # row whatever the planner chooses), then leased by joining on it.
     due = (select(SyncJob.id)
            .where(SyncJob.state.in_(ACTIVE), SyncJob.next_attempt_at <= now,
                   or_(SyncJob.lease_until.is_(None), SyncJob.lease_until < now))
            .order_by(SyncJob.next_attempt_at, SyncJob.id)
            .limit(limit)
-           .with_for_update(skip_locked=True))
-    # The starting state is checked in the locked subquery. The outer WHERE keeps only
-    # the lease test: with one condition more PostgreSQL may plan a nested-loop semi
-    # join that runs the LIMIT subquery again for each row and takes more than ``limit``.
+           .with_for_update(skip_locked=True)
+           .cte("due").prefix_with("MATERIALIZED"))
     rows = session.execute(
         update(SyncJob)
-        .where(SyncJob.id.in_(due.scalar_subquery()),
+        .where(SyncJob.id == due.c.id, SyncJob.state.in_(ACTIVE),
                or_(SyncJob.lease_until.is_(None), SyncJob.lease_until < now))
         .values(claimed_by=worker, lease_until=now + lease)
         .returning(SyncJob.id, SyncJob.state, SyncJob.rbd, SyncJob.ticket, SyncJob.sent_at)
