@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from reconcile import audit, courses
+from reconcile import day_states as states
 from reconcile.access import ROLES
 from reconcile.autopilot.run import HELD_CAUSES_ES
 from reconcile.corrections import APPROVE_ACTION, UNDO_ACTION, neutralise
 from reconcile.es_cl import fecha, fecha_hora, numero, rut_es
-from reconcile import day_states as states
 from reconcile.sync.rules import OVERRIDE_ACTION, REQUEST_ACTION
 from reconcile.sync.verify import ACTION as VERIFY_ACTION
 from reconcile.sync.outcomes import OUTCOME_ACTION

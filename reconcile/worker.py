@@ -48,6 +48,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from reconcile import audit, courses, housekeeping, payload, settings
+from reconcile import day_states as states
 from reconcile.autopilot import risk as close_risk
 from reconcile.autopilot import run as autopilot_run
 from reconcile.clock import Clock
@@ -58,7 +59,7 @@ from reconcile.es_cl import fecha
 from reconcile.notify import digest, outbox
 from reconcile.school import calendar_for
 from reconcile.sige_calendar import SigeCalendar
-from reconcile.sige.causes import CASO_1, CASO_2, CASO_3, FUERA_DE_MES, RECHAZADO, SIN_CONVENIO
+from reconcile.sige.causes import CASO_1, CASO_2, FUERA_DE_MES, RECHAZADO, SIN_CONVENIO
 from reconcile.sige.client import (
     OBSERVACIONES,
     PROCESADO,
@@ -69,11 +70,9 @@ from reconcile.sige.client import (
     SigeCredentialsRejected,
     SigeError,
     SigeRejected,
-    SigeUnavailable,
 )
 from reconcile.sige.config import CREDENTIAL_KEYS, client_from_settings
 from reconcile.sync import convenio, grades, jobs
-from reconcile import day_states as states
 from reconcile.sync.outcomes import OUTCOME_ACTION, per_course
 
 log = logging.getLogger(__name__)

@@ -46,7 +46,7 @@ from reconcile.db.models import (
     Establishment,
     SchoolRisk,
 )
-from reconcile.es_cl import cantidad, fecha, fecha_hora
+from reconcile.es_cl import cantidad, fecha_hora
 from reconcile.matching.store import run_check
 from reconcile.notify import digest
 from reconcile.school import calendar_for

@@ -14,6 +14,7 @@ import threading
 from sqlalchemy import select
 
 from reconcile import access, auth
+from reconcile import day_states as states
 from reconcile.cli.check import _date
 from reconcile.clock import default_clock, running_clock
 from reconcile.db import transaction
@@ -23,7 +24,6 @@ from reconcile.es_cl import cantidad, fecha, fecha_hora
 from reconcile.school import calendar_for
 from reconcile.sige_calendar import Month
 from reconcile.sync import rules
-from reconcile import day_states as states
 from reconcile.sync.status import MonthStatus, month_status
 from reconcile.worker import Worker
 

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from reconcile import spreadsheets
+from reconcile import day_states as states
 from reconcile.corrections import neutralise
 from reconcile.declaration.detail import director_overrides, students_by_course
 from reconcile.declaration.summary import CourseSummary, Declaration, SchoolSummary, Tally
 from reconcile.es_cl import fecha, fecha_hora, rut_es
 from reconcile.spreadsheets import Sheet
-from reconcile import day_states as states
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COURSE_HEADERS = ("Curso", "Código", "Matrícula", "Días trabajados", "Días sincronizados",

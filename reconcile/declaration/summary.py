@@ -35,6 +35,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from reconcile import courses
+from reconcile import day_states as states
 from reconcile.clock import Clock, as_santiago
 from reconcile.db import marks
 from reconcile.db.models import (
@@ -55,7 +56,6 @@ from reconcile.payload import active_corrections, deciding_rows
 from reconcile.school import calendar_for
 from reconcile.sige.causes import CASO_1, CASO_2, RECHAZADO
 from reconcile.sige_calendar import Month
-from reconcile import day_states as states
 
 # Why a course-day blocks the declaration, beside the error causes of ``states.CAUSES_ES``.
 SIN_ASISTENCIA = "sin_asistencia"  # a worked day of the school without the course's record

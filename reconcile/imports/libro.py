@@ -28,6 +28,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from reconcile import settings
+from reconcile import day_states as states
 from reconcile.access import AuthUser
 from reconcile.clock import Clock, default_clock
 from reconcile.collector import collector_paused
@@ -62,7 +63,6 @@ from reconcile.loaders.libro import read_libro
 from reconcile.loaders.progress import Progress, ProgressCallback
 from reconcile.loaders.values import group_codes
 from reconcile.payload import active_corrections, deciding_rows, payload_hashes
-from reconcile import day_states as states
 
 _READING = 0.35  # share of the progress bar for reading and validating the file
 _COURSE_DAY_COLUMNS = ["rbd", "course_id", "day", "payload_hash", "state", "cause", "updated_at"]

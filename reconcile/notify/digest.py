@@ -6,7 +6,7 @@ child's name; the log carries counts, never an address.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session

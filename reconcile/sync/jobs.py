@@ -27,8 +27,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from reconcile.db.models import Course, CourseDay, SyncJob, SyncJobCourse
 from reconcile import day_states as states
+from reconcile.db.models import Course, CourseDay, SyncJob, SyncJobCourse
 
 EN_COLA = "en_cola"  # to be sent (again, after a Caso 3, at next_attempt_at)
 ESPERANDO_REPORTE = "esperando_reporte"  # SIGE took it (ticket); asking for the report

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reconcile import day_states as states
 from reconcile.clock import Clock, as_santiago
 from reconcile.db.models import (
     EN_PROCESO,
@@ -38,7 +39,6 @@ from reconcile.sige.causes import (CASO_1, CASO_2, CASO_3, RECHAZADO, SIN_CONVEN
                                    find_run, sin_convenio_fix)
 from reconcile.sige_calendar import Month, SigeCalendar
 from reconcile.sync import jobs
-from reconcile import day_states as states
 
 NOT_SYNCED = (POR_SINCRONIZAR, EN_PROCESO, ERROR)  # a record SIGE does not have yet
 STATE_ORDER = (SIN_REGISTRO, POR_SINCRONIZAR, EN_PROCESO, SINCRONIZADO, ERROR)
