@@ -23,7 +23,8 @@ def test_the_code_keeps_its_layers():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_an_arrow_up_from_the_bottom_is_refused_and_named(tmp_path):
+def copy_with_an_import(tmp_path: Path, module: str, line: str) -> Path:
+    """The code and its contracts, copied, with ``line`` added at the end of ``module``."""
     for part in ("reconcile", "ui", ".importlinter"):
         source = ROOT / part
         if source.is_dir():
@@ -31,13 +32,26 @@ def test_an_arrow_up_from_the_bottom_is_refused_and_named(tmp_path):
                             ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(source, tmp_path / part)
-    access = tmp_path / "reconcile" / "access.py"
-    access.write_text(access.read_text(encoding="utf-8")
-                      + "\nfrom reconcile import auth  # noqa: E402,F401\n", encoding="utf-8")
-    result = lint(tmp_path)
+    changed = tmp_path / module
+    changed.write_text(changed.read_text(encoding="utf-8") + f"\n{line}  # noqa: E402,F401\n",
+                       encoding="utf-8")
+    return tmp_path
+
+
+def test_an_arrow_up_from_the_bottom_is_refused_and_named(tmp_path):
+    result = lint(copy_with_an_import(tmp_path, "reconcile/access.py",
+                                      "from reconcile import auth"))
     assert result.returncode == 1
     assert "reconcile.access is not allowed to import reconcile.auth" in result.stdout
     assert "reconcile.access -> reconcile.auth" in result.stdout
+
+
+def test_a_circle_between_neighbours_of_one_layer_is_refused(tmp_path):
+    """The pure floor's modules may use each other (one layer), but never in a circle."""
+    result = lint(copy_with_an_import(tmp_path, "reconcile/rut.py", "from reconcile import es_cl"))
+    assert result.returncode == 1
+    assert "No import circles" in result.stdout and "BROKEN" in result.stdout
+    assert ".rut -> .es_cl" in result.stdout or ".es_cl -> .rut" in result.stdout
 
 
 def test_every_module_says_its_job_first():

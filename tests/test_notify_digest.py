@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from reconcile import auth
-from reconcile.autopilot.summary import RIESGO, HeldDay, Risk, RunSummary
+from reconcile.autopilot_summary import RIESGO, HeldDay, Risk, RunSummary
 from reconcile.clock import FixedClock, as_santiago
 from reconcile.courses import label_of_code
 from reconcile.db import transaction

@@ -15,7 +15,7 @@ from reconcile.autopilot import risk as close_risk
 from reconcile.autopilot import setting as autopilot_setting
 from reconcile.autopilot.run import lines_es as run_lines_es
 from reconcile.autopilot.status import SchoolAutopilot, status
-from reconcile.autopilot.summary import OK, RIESGO, VENCIDO, Risk
+from reconcile.autopilot_summary import OK, RIESGO, VENCIDO, Risk
 from reconcile.clock import as_santiago
 from reconcile.db import session_factory
 from reconcile.db.models import OutboxMessage

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from reconcile.autopilot.summary import Risk
+from reconcile.autopilot_summary import Risk
 from reconcile.es_cl import duracion, fecha, fecha_hora, numero
 from reconcile.sync.overview import DayCounts, SchoolsOverview, describe, percent
 from reconcile.sync.status import SHORT_ES, day_label

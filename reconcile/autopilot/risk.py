@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from reconcile import courses, settings
 from reconcile.autopilot.schedule import is_run_day
-from reconcile.autopilot.summary import OK, RIESGO, VENCIDO, Risk
+from reconcile.autopilot_summary import OK, RIESGO, VENCIDO, Risk
 from reconcile.clock import Clock, as_santiago
 from reconcile.db import transaction
 from reconcile.db.models import (

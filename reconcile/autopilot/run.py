@@ -30,7 +30,7 @@ from reconcile.access import AuthUser, as_auth_user, authorize
 from reconcile.autopilot import schedule
 from reconcile.autopilot import setting as autopilot_setting
 from reconcile.autopilot.risk import forecast
-from reconcile.autopilot.summary import HeldDay, RunSummary
+from reconcile.autopilot_summary import HeldDay, RunSummary
 from reconcile.clock import Clock, as_santiago
 from reconcile.db import transaction
 from reconcile.db.models import AutopilotRun, Establishment, User

@@ -12,7 +12,7 @@ from reconcile.autopilot import risk as close_risk
 from reconcile.autopilot import schedule
 from reconcile.autopilot import setting as autopilot_setting
 from reconcile.autopilot.run import last_run
-from reconcile.autopilot.summary import Risk, RunSummary
+from reconcile.autopilot_summary import Risk, RunSummary
 from reconcile.clock import Clock
 from reconcile.db.models import Establishment
 from reconcile.errors import UserError

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from reconcile import settings
 from reconcile.access import ASISTENCIA, DIRECTOR, ROLES
-from reconcile.autopilot.summary import RIESGO, VENCIDO, Risk, RunSummary
+from reconcile.autopilot_summary import RIESGO, VENCIDO, Risk, RunSummary
 from reconcile.clock import Clock
 from reconcile.courses import label as course_label
 from reconcile.courses import sort_key

@@ -16,7 +16,7 @@ import textwrap
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from reconcile.autopilot.summary import RIESGO, VENCIDO, Risk
+from reconcile.autopilot_summary import RIESGO, VENCIDO, Risk
 from reconcile.db.models import SIN_REGISTRO
 from reconcile.es_cl import duracion, fecha_hora
 from reconcile.day_states import CAUSES_ES

@@ -1,4 +1,5 @@
-"""What an automatic run did and how the close looks: plain values, shared by the run,
+"""What an automatic run did and how the close looks: plain values (below the envío
+automático and the mail that tells of it), shared by the run,
 the forecast, the CLI's JSON and the mails (which never carry a RUT or a name)."""
 from __future__ import annotations
 
