@@ -2,7 +2,8 @@
 database: the heatmap draws each of the five states with its colour and symbol,
 the hover says the state, the cause and SIGE's words, and the errors table gives
 a Caso 1 with who is missing, a Caso 2 with the suggested RUN (and a link to
-approve it) and a Caso 3 retried by itself."""
+approve it), both named together on a day that has both, and a Caso 3 retried
+by itself."""
 from __future__ import annotations
 
 import json
@@ -10,10 +11,14 @@ from datetime import date, datetime
 
 import pytest
 
+from reconcile import corrections
 from reconcile import day_states as states
+from reconcile.access import ASISTENCIA, AuthUser
+from reconcile.db import transaction
 from tests.app_helpers import open_page
 from tests.page_sync_helpers import (
     NOT_READY,
+    RBD,
     READY,
     SAMPLE_DAYS,
     retrying_job,
@@ -86,22 +91,41 @@ def test_each_state_has_its_colour_and_symbol(school):
 def test_the_errors_table_says_what_to_do(school):
     at = open_page("asistencia", PAGE)
     table = at.table[0].value
-    by_cause = {row["Causa"].split(":")[0]: row for _, row in table.iterrows()}
-    assert set(by_cause) == {"Caso 1", "Caso 2", "Caso 3", "SIGE rechazó el envío"}
-    caso_1 = by_cause["Caso 1"]
-    assert caso_1["Curso"] == "1° Básico A" and caso_1["Fecha"] == "02-11-2026"
-    assert "Sofía Antonia Pérez Soto (23.698.041-3)" in caso_1["Qué hacer"]
-    assert "FALTANTE" in caso_1["Lo que dijo SIGE"]
-    caso_2 = by_cause["Caso 2"]
-    assert "100.234.567-2 → RUN sugerido 25.123.456-6" in caso_2["Qué hacer"]
-    assert "NO EXISTE EN SIGE" in caso_2["Lo que dijo SIGE"]
-    caso_3 = by_cause["Caso 3"]
+    rows = {(row["Fecha"], row["Causa"].split(":")[0]): row for _, row in table.iterrows()}
+    # 1° Básico A misses Sofía and carries the IPE every day: SIGE named one cause on each
+    # day, the table names both and gives both fixes
+    assert set(rows) == {("02-11-2026", "Caso 1 y Caso 2"), ("03-11-2026", "Caso 1 y Caso 2"),
+                         ("04-11-2026", "Caso 3"), ("05-11-2026", "SIGE rechazó el envío")}
+    for day, said in (("02-11-2026", "FALTANTE"), ("03-11-2026", "NO EXISTE EN SIGE")):
+        both = rows[(day, "Caso 1 y Caso 2")]
+        assert both["Curso"] == "1° Básico A" and said in both["Lo que dijo SIGE"]
+        assert "Sofía Antonia Pérez Soto (23.698.041-3)" in both["Qué hacer"]
+        assert "100.234.567-2 → RUN sugerido 25.123.456-6" in both["Qué hacer"]
+        assert "estudiantes que faltan" in both["Qué hacer"] and "«Pendientes»" in both["Qué hacer"]
+    caso_3 = rows[("04-11-2026", "Caso 3")]
     assert "se reintenta automáticamente" in caso_3["Qué hacer"]
     assert "Intentos sin respuesta de SIGE: 2" in caso_3["Qué hacer"]
-    assert "Formato de fecha no válido" in by_cause["SIGE rechazó el envío"]["Lo que dijo SIGE"]
+    assert "Formato de fecha no válido" in rows[("05-11-2026", "SIGE rechazó el envío")][
+        "Lo que dijo SIGE"]
     links = at.get("page_link")
     assert [link.proto.page for link in links] == ["conciliacion"]
     assert "None" not in table.to_string()
+
+
+def test_a_day_that_only_misses_a_student_is_a_caso_1_alone(db_url, clock, monkeypatch):
+    monkeypatch.setenv("RECONCILE_NOW", clock.now().isoformat())
+    sample_school(db_url, clock, users=("asistencia",))
+    asistencia = AuthUser("asistencia", "Asistencia", ASISTENCIA, (RBD,))
+    with transaction(db_url) as session:  # the IPE's definitive RUN approved: no Caso 2 left
+        corrections.approve(session, asistencia, RBD, IPE, RUN, "provisional", clock=clock)
+    put(db_url, NOT_READY, SAMPLE_DAYS[0], "error", "caso_1", [
+        {"titulo": "Curso 1° Básico A", "text": f"RUN {SOFIA} PÉREZ SOTO SOFÍA: FALTANTE",
+         "cause": "caso_1", "run": SOFIA}])
+    at = open_page("asistencia", PAGE)
+    [row] = [row for _, row in at.table[0].value.iterrows()]
+    assert row["Causa"] == "Caso 1: faltan estudiantes que SIGE tiene matriculados"
+    assert "Sofía Antonia Pérez Soto (23.698.041-3)" in row["Qué hacer"]
+    assert "RUT que SIGE no reconoce" not in row["Qué hacer"]
 
 
 def test_above_the_map_the_close_and_what_is_not_synced(school):

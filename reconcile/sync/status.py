@@ -8,7 +8,8 @@ unavailable, retrying); the counts per state; the declaration close; and, when a
 month cannot be sent now, the calendar's reason in plain words. ``errors`` adds
 what a person must know to fix each error: the cause in plain Spanish, SIGE's own
 words and the fix (Caso 1: who is missing; Caso 2: which RUT and the suggested
-definitive RUN). A fixed number of set-based queries, whatever the school's size.
+definitive RUN; both named on a day that has both, whichever SIGE
+reported). A fixed number of set-based queries, whatever the school's size.
 """
 from __future__ import annotations
 
@@ -257,6 +258,15 @@ def month_status(session: Session, rbd: int, clock: Clock, month: Month | None =
     return status
 
 
+# A Caso 1 or Caso 2 day whose reconciliation finds both (SIGE often reports only one).
+BOTH_CASES_ES = ("Caso 1 y Caso 2: faltan estudiantes que SIGE tiene matriculados y SIGE no "
+                 "reconoce uno o más RUT")
+BOTH_CASES_FIX_ES = ("Revise en el Libro Digital a los estudiantes que faltan (o su RUT), y vea "
+                     "en «Pendientes» dónde corregir cada RUT que SIGE no reconoce (en el Libro "
+                     "Digital, o en SIGE si SIGE aún tiene el IPE y el Libro el RUN definitivo) "
+                     "y si puede aprobar aquí el par sugerido; luego vuelva a sincronizar.")
+
+
 def errors(session: Session, status: MonthStatus) -> list[ErrorEntry]:
     """The month's errors with their fix; a day SIGE has not taken because it did not
     answer (Caso 3, retried by the worker) is listed too. One reconciliation covers
@@ -298,8 +308,11 @@ def errors(session: Session, status: MonthStatus) -> list[ErrorEntry]:
             fix = (f"SIGE no está disponible: se reintenta automáticamente hasta el cierre de "
                    f"la declaración ({fecha_hora(status.close_at)}); no necesita hacer nada.")
         gone, strange = lists.get(key, ((), ()))
+        cause_es = states.CAUSES_ES.get(cause, cause)
+        if gone and strange:  # SIGE names one cause, but the day needs both fixes
+            cause_es, fix = BOTH_CASES_ES, BOTH_CASES_FIX_ES
         entries.append(ErrorEntry(
-            cell, cause, states.CAUSES_ES.get(cause, cause), fix,
+            cell, cause, cause_es, fix,
             tuple((rut, names.get(rut, "")) for rut in sorted(gone)),
             tuple((rut, suggested.get((cell.course, cell.day, rut))) for rut in sorted(strange))))
     return entries
