@@ -2,6 +2,7 @@
 whom, and that no RUT nor child's name is ever in a mail."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
@@ -9,12 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from reconcile import auth
+from reconcile.autopilot import risk as close_risk
 from reconcile.autopilot_summary import RIESGO, HeldDay, Risk, RunSummary
 from reconcile.clock import FixedClock, as_santiago
 from reconcile.courses import label_of_code
 from reconcile.db import transaction
 from reconcile.db.models import Course, CourseDay, OutboxMessage
-from reconcile.notify import digest, outbox
+from reconcile.notify import digest, outbox, wording
 from reconcile.sige.causes import CASO_1, CASO_2
 from reconcile import day_states as states
 from tests.mail_helpers import (
@@ -224,3 +226,14 @@ def test_a_course_held_several_days_is_one_line_with_its_dates(clock):
                      requested_by="director", queued=0, held=4, held_days=held)
     assert _held_by_course(run) == ["1° Básico B · 03-11-2026 · Caso 1",
                                     "3° Básico C · 02-11, 03-11 y 04-11-2026 · Caso 2"]
+
+
+def test_a_fast_sige_is_said_in_words_never_zero_minutes():
+    """The forecast's pace where mails, Inicio and the CLI show it: a SIGE that answers
+    within the minute (the demo's emulator) is «menos de un minuto», not «0 minutos»."""
+    fast = replace(RISK, p90_minutes=0.2)
+    assert "en menos de un minuto (percentil 90)" in wording.risk_line(fast)
+    assert "(SIGE responde en menos de un minuto por envío)" in " ".join(close_risk.lines_es(fast))
+    slow = " ".join([wording.risk_line(RISK)] + close_risk.lines_es(RISK))
+    assert "SIGE tarda hasta 1 hora y 35 minutos" in slow and "hasta 95 min por envío" in slow
+    assert "0 minutos" not in wording.risk_line(fast) + " ".join(close_risk.lines_es(fast))

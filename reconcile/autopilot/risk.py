@@ -120,7 +120,7 @@ def lines_es(risk: Risk) -> list[str]:
         lines.append(f"{'Queda' if risk.pending == 1 else 'Quedan'} "
                      f"{cantidad(risk.pending, 'día-curso')} por enviar o en proceso: el último "
                      f"resultado de SIGE se espera hacia el {fecha_hora(risk.forecast_final)} "
-                     f"(SIGE tarda hasta {round(risk.p90_minutes)} min por envío).")
+                     f"({_pace(risk.p90_minutes)}).")
     if risk.held:
         lines.append(f"{cantidad(risk.held, 'día-curso retenido', 'días-curso retenidos')} "
                      "(no están listos): revíselos en "
@@ -131,6 +131,13 @@ def lines_es(risk: Risk) -> list[str]:
 
 
 # --- the worker's refresh -------------------------------------------------------------
+
+
+def _pace(p90_minutes: float) -> str:
+    """How long SIGE takes per send, as people say it (never «0 min»)."""
+    if p90_minutes < 1:
+        return "SIGE responde en menos de un minuto por envío"
+    return f"SIGE tarda hasta {round(p90_minutes)} min por envío"
 
 
 def refresh(session: Session, rbd: int, clock: Clock) -> tuple[Risk, bool]:

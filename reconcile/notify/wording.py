@@ -59,7 +59,9 @@ def scrub(text: str) -> str:
 def risk_line(risk: Risk) -> str:
     """The close risk in plain Spanish, with its numbers."""
     close = fecha_hora(risk.close)
-    pace = (f"SIGE tarda hasta {duracion(timedelta(minutes=risk.p90_minutes))} en dar el "
+    pace = ("SIGE da el resultado final de un envío en menos de un minuto (percentil 90)"
+            if risk.p90_minutes < 1 else
+            f"SIGE tarda hasta {duracion(timedelta(minutes=risk.p90_minutes))} en dar el "
             f"resultado final de un envío (percentil 90)")
     held = ("" if not risk.held else
             " Además, 1 día-curso retenido no se enviará hasta que se corrija."
