@@ -10,8 +10,8 @@ during the call:
   and the convenio (else ``sin_convenio``; a school whose credentials SIGE refused
   waits until they change), wait for an earlier job of the same grade-day, carry
   the grade's synced letters (``grades.synced_siblings``), build the record from the
-  marks as they are now (``payload.build_record``), send it. Accepted: ``esperando_reporte`` with the
-  ticket. SIGE unavailable (Caso 3, after the client's few in-call retries): the
+  marks as they are now (``payload.build_record``), send it. Accepted:
+  ``esperando_reporte`` with the ticket. SIGE unavailable (Caso 3, after the client's few in-call retries): the
   job is due again later with a growing wait, until the month closes.
 - ``esperando_reporte``: ask for the report, first ``sync.report_poll_seconds``
   after the send, then with growing waits, until a final answer or

@@ -1,4 +1,5 @@
-"""The Libro Digital's two layouts, told by their headers: the long table's columns and the monthly sheet's.
+"""The Libro Digital's two layouts, told by their headers: the long table's columns and
+the monthly sheet's.
 
 The Libro's reader (``libro``) reads a file by these headers, and the nómina's
 reader asks ``looks_like_libro`` to send a Libro file to its tab; so they sit
